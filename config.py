@@ -1,0 +1,115 @@
+"""Settings read once from the environment and validated before the app serves anything."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+ENVIRONMENTS = ("production", "staging", "dev", "test")
+# Environments where the service may run without an operator-provided signing secret.
+LOCAL_ENVIRONMENTS = ("dev", "test")
+MIN_SECRET_BYTES = 32
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a service that may start."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service reads from its environment."""
+
+    environment: str = "production"
+    jwt_secret_key: str | None = field(default=None, repr=False)
+    jwt_secret_ssm_parameter: str | None = None
+    jwt_issuer: str = "https://api-message.nativehub.live"
+    jwt_audience: str = "nativemessage-api"
+    table_prefix: str = "nativemessage-"
+    aws_region: str = "us-east-1"
+    max_content_length: int = 1024 * 1024
+    local_data_dir: Path = Path(".data")
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from environment variables (``os.environ`` by default)."""
+        env = os.environ if environ is None else environ
+        defaults = cls()
+        return cls(
+            environment=env.get("APP_ENV", defaults.environment).strip().lower(),
+            jwt_secret_key=env.get("JWT_SECRET_KEY") or None,
+            jwt_secret_ssm_parameter=env.get("JWT_SECRET_SSM_PARAMETER") or None,
+            jwt_issuer=env.get("JWT_ISSUER", defaults.jwt_issuer),
+            jwt_audience=env.get("JWT_AUDIENCE", defaults.jwt_audience),
+            table_prefix=env.get("DYNAMODB_TABLE_PREFIX", defaults.table_prefix),
+            aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or defaults.aws_region,
+            max_content_length=_int(env, "MAX_CONTENT_LENGTH", defaults.max_content_length),
+            local_data_dir=Path(env.get("LOCAL_DATA_DIR", str(defaults.local_data_dir))),
+            log_level=env.get("LOG_LEVEL", defaults.log_level).upper(),
+        )
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
+        """Return a copy with the given fields replaced (used by tests and the factory)."""
+        return replace(self, **overrides)
+
+    @property
+    def is_local(self) -> bool:
+        """True for the dev and test environments."""
+        return self.environment in LOCAL_ENVIRONMENTS
+
+    @property
+    def is_production(self) -> bool:
+        """True only for the production stage (it alone mints ``nmk_live_`` keys)."""
+        return self.environment == "production"
+
+    def validate(self) -> Settings:
+        """Raise ConfigError unless these settings describe a service that may start."""
+        if self.environment not in ENVIRONMENTS:
+            raise ConfigError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}, not {self.environment!r}")
+        if self.jwt_secret_key is not None and len(self.jwt_secret_key.encode()) < MIN_SECRET_BYTES:
+            raise ConfigError(f"JWT_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes")
+        if not self.is_local and not (self.jwt_secret_key or self.jwt_secret_ssm_parameter):
+            raise ConfigError(
+                f"APP_ENV={self.environment} needs JWT_SECRET_KEY (at least {MIN_SECRET_BYTES} bytes) "
+                "or JWT_SECRET_SSM_PARAMETER (an SSM SecureString holding it)"
+            )
+        if not self.table_prefix or len(self.table_prefix) > 200:
+            raise ConfigError("DYNAMODB_TABLE_PREFIX must be 1 to 200 characters")
+        if self.max_content_length <= 0:
+            raise ConfigError("MAX_CONTENT_LENGTH must be positive")
+        return self
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, not {raw!r}") from exc
+
+
+def local_secret(settings: Settings) -> str:
+    """Return the dev/test signing secret, generated once and kept under the local data folder.
+
+    In ``test`` a fresh secret is made per process; in ``dev`` it is stored so that tokens
+    survive a restart of ``make run``. Never used outside those two environments.
+    """
+    if settings.environment == "test":
+        return secrets.token_urlsafe(48)
+    path = settings.local_data_dir / "jwt-secret"
+    if path.exists():
+        value = path.read_text().strip()
+        if len(value.encode()) >= MIN_SECRET_BYTES:
+            return value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    # Created owner-only: the file is as sensitive as the secret in it.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value

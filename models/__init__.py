@@ -1,0 +1,1 @@
+"""DynamoDB persistence: one repository per entity, table schemas, key builders and errors."""

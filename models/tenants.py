@@ -1,0 +1,90 @@
+"""Tenants: a customer organisation, identified by its lower-case name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from models.dynamo import DynamoDB, error_code, from_item, to_item, translate_errors
+from models.errors import Conflict, NotFound
+from models.keys import TENANT_ID_PATTERN, tenant_key
+from models.tables import ACCOUNTS
+
+DEFAULT_RATE_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """A customer organisation."""
+
+    tenant_id: str
+    rate_limit: int
+    created_at: str
+
+
+def normalize_tenant_name(name: str) -> str:
+    """The tenant id for a name: lower-case; ValueError unless it is a valid slug."""
+    tenant_id = name.strip().lower()
+    if not TENANT_ID_PATTERN.match(tenant_id):
+        raise ValueError("tenant names are 1-40 characters: letters, digits and inner hyphens")
+    return tenant_id
+
+
+class TenantRepository:
+    """Tenant items of the accounts table."""
+
+    def __init__(self, db: DynamoDB) -> None:
+        self._db = db
+        self._table = db.table_name(ACCOUNTS.name)
+
+    def create(self, name: str, rate_limit: int = DEFAULT_RATE_LIMIT) -> Tenant:
+        """Create a tenant; Conflict if one of that name exists."""
+        tenant = Tenant(
+            tenant_id=normalize_tenant_name(name),
+            rate_limit=rate_limit,
+            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+        item = {**tenant_key(tenant.tenant_id), **tenant.__dict__, "type": "tenant"}
+        with translate_errors():
+            try:
+                self._db.client.put_item(
+                    TableName=self._table, Item=to_item(item), ConditionExpression="attribute_not_exists(pk)"
+                )
+            except Exception as exc:
+                if error_code(exc) == "ConditionalCheckFailedException":
+                    raise Conflict(f"tenant {tenant.tenant_id!r} already exists") from exc
+                raise
+        return tenant
+
+    def get(self, tenant_id: str) -> Tenant:
+        """The tenant with this id; NotFound otherwise."""
+        if not TENANT_ID_PATTERN.match(tenant_id):
+            raise NotFound("tenant not found")
+        with translate_errors():
+            response = self._db.client.get_item(TableName=self._table, Key=to_item(tenant_key(tenant_id)))
+        if "Item" not in response:
+            raise NotFound("tenant not found")
+        return _tenant(from_item(response["Item"]))
+
+    def set_rate_limit(self, tenant_id: str, rate_limit: int) -> Tenant:
+        """Change a tenant's requests-per-minute figure; NotFound if there is no such tenant."""
+        with translate_errors():
+            try:
+                response = self._db.client.update_item(
+                    TableName=self._table,
+                    Key=to_item(tenant_key(tenant_id)),
+                    UpdateExpression="SET rate_limit = :limit",
+                    ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeValues=to_item({":limit": rate_limit}),
+                    ReturnValues="ALL_NEW",
+                )
+            except Exception as exc:
+                if error_code(exc) == "ConditionalCheckFailedException":
+                    raise NotFound("tenant not found") from exc
+                raise
+        return _tenant(from_item(response["Attributes"]))
+
+
+def _tenant(values: dict[str, Any]) -> Tenant:
+    return Tenant(tenant_id=values["tenant_id"], rate_limit=int(values["rate_limit"]), created_at=values["created_at"])
