@@ -1,0 +1,39 @@
+"""The Flask application factory; ``app`` is what Zappa, gunicorn and ``flask run`` serve."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from flask import Flask
+
+from config import Settings
+from handlers import auth, health, users
+from handlers.errors import register_error_handlers
+from handlers.extensions import init_extensions
+from handlers.request_log import configure_logging, init_request_log
+from handlers.services import EXTENSION_KEY, Services
+
+
+def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
+    """Build the app from the environment, with ``config`` overriding individual settings."""
+    settings = config if isinstance(config, Settings) else Settings.from_env().with_overrides(config or {})
+    settings.validate()
+    configure_logging(settings.log_level)
+
+    app = Flask(__name__)
+    app.config.update(MAX_CONTENT_LENGTH=settings.max_content_length, JSON_SORT_KEYS=False)
+    app.extensions[EXTENSION_KEY] = Services.from_settings(settings)
+
+    init_extensions(app)
+    register_error_handlers(app)
+    init_request_log(app)
+    for blueprint in (health.bp, auth.bp, users.bp):
+        app.register_blueprint(blueprint)
+
+    from cli import register_cli
+
+    register_cli(app, include_demo=settings.environment == "dev")
+    return app
+
+
+app = create_app()

@@ -1,0 +1,166 @@
+"""Operator commands: ``flask --app app db|tenants|users ...`` (and ``demo seed`` in dev)."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import secrets
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from pydantic import ValidationError
+
+from handlers.endpoint import validation_details
+from handlers.schemas import UserCreate
+from handlers.services import services
+from models.errors import Conflict, NotFound, StoreUnavailable
+from models.passwords import hash_password, verify_password
+from models.tables import create_tables
+from models.tenants import DEFAULT_RATE_LIMIT
+from models.users import User
+
+db_cli = AppGroup("db", help="DynamoDB tables.")
+tenants_cli = AppGroup("tenants", help="Customer organisations.")
+users_cli = AppGroup("users", help="Users of a tenant.")
+demo_cli = AppGroup("demo", help="Local demo data (dev only).")
+
+RATE_LIMIT = click.IntRange(min=1, max=1_000_000)
+
+
+def register_cli(app: Flask, *, include_demo: bool) -> None:
+    """Attach the operator command groups to ``app`` (``demo`` only where asked: dev)."""
+    for group in (db_cli, tenants_cli, users_cli):
+        app.cli.add_command(group)
+    if include_demo:
+        app.cli.add_command(demo_cli)
+
+
+def store_errors_fail_cleanly(command: Callable[..., None]) -> Callable[..., None]:
+    """Turn an unreachable or uninitialised DynamoDB into a one-line error and exit 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except StoreUnavailable as exc:
+            fail(f"DynamoDB: {exc} (check AWS_ENDPOINT_URL_DYNAMODB, credentials and region)")
+
+    return wrapper
+
+
+def fail(message: str) -> NoReturn:
+    """Print an error to stderr and exit non-zero."""
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+@db_cli.command("init")
+@store_errors_fail_cleanly
+def db_init() -> None:
+    """Create the DynamoDB tables if missing (idempotent)."""
+    svc = services()
+    created = create_tables(svc.db)
+    for name in created:
+        click.echo(f"created table {name}")
+    click.echo(f"tables ready (prefix {svc.settings.table_prefix!r})")
+
+
+@tenants_cli.command("create")
+@click.argument("name")
+@click.option(
+    "--rate-limit", type=RATE_LIMIT, default=DEFAULT_RATE_LIMIT, show_default=True, help="Requests per minute."
+)
+@store_errors_fail_cleanly
+def tenants_create(name: str, rate_limit: int) -> None:
+    """Create a tenant and print its id."""
+    try:
+        tenant = services().tenants.create(name, rate_limit)
+    except ValueError as exc:
+        fail(str(exc))
+    except Conflict as exc:
+        fail(str(exc))
+    click.echo(tenant.tenant_id)
+
+
+@tenants_cli.command("set-limit")
+@click.argument("name")
+@click.argument("limit", type=RATE_LIMIT)
+@store_errors_fail_cleanly
+def tenants_set_limit(name: str, limit: int) -> None:
+    """Change a tenant's requests-per-minute limit."""
+    try:
+        tenant = services().tenants.set_rate_limit(name.strip().lower(), limit)
+    except NotFound:
+        fail(f"no tenant named {name!r}")
+    click.echo(f"{tenant.tenant_id}: {tenant.rate_limit} requests per minute")
+
+
+@users_cli.command("create")
+@click.option("--tenant", "tenant_name", required=True, help="Tenant name.")
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=click.Choice(["admin", "member", "viewer"]))
+@click.option("--password-stdin", is_flag=True, required=True, help="Read the password from standard input.")
+@store_errors_fail_cleanly
+def users_create(tenant_name: str, username: str, role: str, password_stdin: bool) -> None:
+    """Create a user; the password is read from standard input, never from the command line."""
+    password = sys.stdin.readline().rstrip("\r\n")
+    user = create_user(tenant_name, username, password, role)
+    click.echo(user.user_id)
+
+
+def create_user(tenant_name: str, username: str, password: str, role: str, password_file: Path | None = None) -> User:
+    """Validate and create a user with the API's own rules, or exit with a clear message.
+
+    With ``password_file``, the password is saved there (owner-only) once the user exists.
+    """
+    svc = services()
+    try:
+        UserCreate(username=username, password=password, role=role)
+    except ValidationError as exc:
+        fail("; ".join(f"{d['field']}: {d['message']}" for d in validation_details(exc)))
+    try:
+        tenant = svc.tenants.get(tenant_name.strip().lower())
+    except NotFound:
+        fail(f"no tenant named {tenant_name!r}")
+    try:
+        user = svc.users.create(tenant.tenant_id, username, hash_password(password), role)
+    except Conflict:
+        fail(f"the username {username!r} is already taken")
+    if password_file is not None:
+        password_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(password + "\n")
+    return user
+
+
+@demo_cli.command("seed")
+@click.option("--tenant", "tenant_name", default="demo", show_default=True)
+@click.option("--username", default="admin@demo.local", show_default=True)
+@store_errors_fail_cleanly
+def demo_seed(tenant_name: str, username: str) -> None:
+    """Create a demo tenant and admin if absent; print how to log in."""
+    svc = services()
+    password_file = svc.settings.local_data_dir / "demo-admin-password"
+    with contextlib.suppress(Conflict):
+        svc.tenants.create(tenant_name)
+    user = svc.users.find_by_username(username)
+    if user is None:
+        user = create_user(tenant_name, username, secrets.token_urlsafe(12), "admin", password_file=password_file)
+    saved = password_file.read_text().strip() if password_file.exists() else ""
+    # Print the saved password only while it still logs in (it may have been changed or reset).
+    if not verify_password(user.password_hash, saved):
+        click.echo(f"\nDemo admin {username!r} exists; log in with the password you set for it.")
+        return
+    click.echo(
+        f"\nDemo tenant {tenant_name!r}, admin {username!r}, password {saved!r}.\n"
+        "Log in:\n"
+        "  curl -s -X POST http://127.0.0.1:5000/api/v1/auth/login -H 'Content-Type: application/json' \\\n"
+        f'       -d \'{{"username": "{username}", "password": "{saved}"}}\'\n'
+    )

@@ -1,0 +1,1 @@
+"""HTTP layer: one blueprint per resource, the error envelope and the Flask extensions."""

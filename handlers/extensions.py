@@ -1,0 +1,97 @@
+"""Flask extensions, created unbound and bound to each app by ``init_extensions``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, Response
+from flask_jwt_extended import JWTManager
+
+from handlers.errors import error_response
+from handlers.services import EXTENSION_KEY, services
+
+ACCESS_TOKEN_SECONDS = 15 * 60
+REFRESH_TOKEN_SECONDS = 7 * 24 * 60 * 60
+
+jwt = JWTManager()
+
+
+def init_extensions(app: Flask) -> None:
+    """Configure and bind the extensions to ``app``."""
+    settings = app.extensions[EXTENSION_KEY].settings
+    app.config.update(
+        JWT_TOKEN_LOCATION=["headers"],
+        JWT_ALGORITHM="HS256",
+        JWT_DECODE_ALGORITHMS=["HS256"],
+        JWT_ACCESS_TOKEN_EXPIRES=timedelta(seconds=ACCESS_TOKEN_SECONDS),
+        JWT_REFRESH_TOKEN_EXPIRES=timedelta(seconds=REFRESH_TOKEN_SECONDS),
+        JWT_ENCODE_ISSUER=settings.jwt_issuer,
+        JWT_DECODE_ISSUER=settings.jwt_issuer,
+        JWT_ENCODE_AUDIENCE=settings.jwt_audience,
+        JWT_DECODE_AUDIENCE=settings.jwt_audience,
+        JWT_DECODE_LEEWAY=0,
+        JWT_ERROR_MESSAGE_KEY="message",
+        # Header tokens only: no cookie, so no double-submit CSRF claim in every token.
+        JWT_COOKIE_CSRF_PROTECT=False,
+    )
+    jwt.init_app(app)
+
+
+@jwt.encode_key_loader
+def _encode_key(_identity: Any) -> str:
+    return services().signing_secret.get()
+
+
+@jwt.decode_key_loader
+def _decode_key(_header: dict, _payload: dict) -> str:
+    return services().signing_secret.get()
+
+
+@jwt.token_in_blocklist_loader
+def _is_revoked(_header: dict, payload: dict) -> bool:
+    # Only refresh tokens can be revoked (logout); checking access tokens would cost every
+    # request a DynamoDB read for a token that lives 15 minutes.
+    if payload.get("type") != "refresh":
+        return False
+    return services().revoked_tokens.is_revoked(str(payload.get("jti", "")))
+
+
+@jwt.unauthorized_loader
+def _missing_credentials(message: str) -> Response:
+    return error_response(
+        401,
+        "invalid_token",
+        f"Authentication required: {message}",
+        headers={"WWW-Authenticate": 'Bearer realm="nativemessage"'},
+    )
+
+
+@jwt.invalid_token_loader
+def _invalid_token(message: str) -> Response:
+    return error_response(401, "invalid_token", f"The token is invalid: {message}")
+
+
+@jwt.expired_token_loader
+def _expired_token(_header: dict, _payload: dict) -> Response:
+    return error_response(401, "invalid_token", "The token has expired")
+
+
+@jwt.revoked_token_loader
+def _revoked_token(_header: dict, _payload: dict) -> Response:
+    return error_response(401, "invalid_token", "The token has been revoked")
+
+
+@jwt.needs_fresh_token_loader
+def _needs_fresh_token(_header: dict, _payload: dict) -> Response:
+    return error_response(401, "invalid_token", "A fresh token is required")
+
+
+@jwt.token_verification_failed_loader
+def _verification_failed(_header: dict, _payload: dict) -> Response:
+    return error_response(401, "invalid_token", "The token failed verification")
+
+
+@jwt.user_lookup_error_loader
+def _user_lookup_error(_header: dict, _payload: dict) -> Response:
+    return error_response(401, "invalid_token", "The token's user no longer exists")
