@@ -1,0 +1,131 @@
+"""Shared fixtures: moto-backed AWS, the app, a client, and helpers to make tenants, users and tokens."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+# Set before the app module is imported: tests never reach real AWS or a local endpoint.
+os.environ["APP_ENV"] = "test"
+os.environ["AWS_ACCESS_KEY_ID"] = "testing"
+os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
+os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("JWT_SECRET_KEY", None)
+os.environ.pop("JWT_SECRET_SSM_PARAMETER", None)
+
+from flask import Flask
+from flask.testing import FlaskClient
+from moto import mock_aws
+
+from app import create_app
+from handlers.services import Services
+from models.passwords import hash_password
+from models.tables import create_tables
+from models.users import User
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    """Every AWS call inside goes to moto's in-memory mock."""
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def jwt_secret() -> str:
+    """The signing secret of the test app."""
+    return secrets.token_urlsafe(48)
+
+
+@pytest.fixture
+def app(aws: None, jwt_secret: str) -> Flask:
+    """The app in the test environment, with its tables created in moto."""
+    application = create_app({"environment": "test", "jwt_secret_key": jwt_secret, "table_prefix": "test-"})
+    create_tables(services_of(application).db)
+    return application
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """Flask's test client for ``app``."""
+    return app.test_client()
+
+
+@pytest.fixture
+def svc(app: Flask) -> Services:
+    """The app's repositories, for arranging state a test starts from."""
+    return services_of(app)
+
+
+def services_of(app: Flask) -> Services:
+    """The services bundle of an app."""
+    return app.extensions["nativemessage"]
+
+
+@dataclass
+class Account:
+    """A user created for a test, with the password to log in."""
+
+    user: User
+    password: str = PASSWORD
+
+    @property
+    def username(self) -> str:
+        return self.user.username
+
+    @property
+    def user_id(self) -> str:
+        return self.user.user_id
+
+
+@pytest.fixture
+def make_user(svc: Services) -> Callable[..., Account]:
+    """Create a user (and its tenant, if new) straight in the repositories."""
+
+    def make(username: str, role: str = "admin", tenant: str = "acme", password: str = PASSWORD) -> Account:
+        try:
+            svc.tenants.get(tenant)
+        except Exception:
+            svc.tenants.create(tenant)
+        return Account(svc.users.create(tenant, username, hash_password(password), role), password)
+
+    return make
+
+
+@pytest.fixture
+def login(client: FlaskClient) -> Callable[[Account], dict[str, Any]]:
+    """Log an account in over HTTP and return the token response."""
+
+    def do_login(account: Account) -> dict[str, Any]:
+        response = client.post("/api/v1/auth/login", json={"username": account.username, "password": account.password})
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    return do_login
+
+
+def bearer(token: str) -> dict[str, str]:
+    """An Authorization header for a bearer token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
+    """Assert the response is the JSON error envelope with this status and code."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/json"
+    body = response.get_json()
+    assert set(body) == {"error"}
+    assert body["error"]["code"] == code
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    if status == 401:
+        assert response.headers["WWW-Authenticate"].startswith("Bearer ")
+    return body["error"]

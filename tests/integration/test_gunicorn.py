@@ -1,0 +1,139 @@
+"""The JWT flow end to end: real CLI, real gunicorn with two workers, moto's DynamoDB server."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import requests
+
+from tests.integration.servers import GunicornServer, check_cli, gunicorn_server, moto_server, service_env
+
+pytestmark = pytest.mark.slow
+
+TENANT = "acme"
+USERNAME = "alice"
+TIMEOUT = 10
+WORKERS = 2
+
+
+@dataclass
+class Stack:
+    """The running service and the admin provisioned in it."""
+
+    server: GunicornServer
+    password: str
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        return requests.post(self.server.url(path), timeout=TIMEOUT, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return requests.get(self.server.url(path), timeout=TIMEOUT, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def dynamodb_endpoint() -> Iterator[str]:
+    with moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="module")
+def env(dynamodb_endpoint: str) -> dict[str, str]:
+    return service_env(dynamodb_endpoint, jwt_secret=secrets.token_urlsafe(48))
+
+
+@pytest.fixture(scope="module")
+def stack(env: dict[str, str]) -> Iterator[Stack]:
+    """Tables, tenant and admin made with the operator CLI, then gunicorn serving the app."""
+    password = secrets.token_urlsafe(18)
+    check_cli(env, "db", "init")
+    assert check_cli(env, "tenants", "create", TENANT).strip() == TENANT
+    user_id = check_cli(
+        env, "users", "create", "--tenant", TENANT, "--username", USERNAME, "--role", "admin", "--password-stdin",
+        stdin=password + "\n",
+    ).strip()  # fmt: skip
+    assert user_id.startswith("usr_")
+    with gunicorn_server(env, workers=WORKERS) as server:
+        yield Stack(server, password)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def assert_invalid_token(response: requests.Response) -> None:
+    assert response.status_code == 401, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"error"}
+    assert body["error"]["code"] == "invalid_token"
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def assert_me(stack: Stack, access_token: str) -> None:
+    response = stack.get("/api/v1/me", headers=bearer(access_token))
+    assert response.status_code == 200, response.text
+    me = response.json()
+    assert (me["username"], me["tenant_id"], me["role"], me["auth"]) == (USERNAME, TENANT, "admin", "jwt")
+    assert me["user_id"].startswith("usr_")
+
+
+def test_login_refresh_logout_over_gunicorn(stack: Stack) -> None:
+    login = stack.post("/api/v1/auth/login", json={"username": USERNAME, "password": stack.password})
+    assert login.status_code == 200, login.text
+    assert login.headers["Cache-Control"] == "no-store"
+    tokens = login.json()
+    assert tokens["token_type"] == "Bearer"
+    assert tokens["expires_in"] == 900
+    assert tokens["access_token"] and tokens["refresh_token"]
+    assert_me(stack, tokens["access_token"])
+    refresh_headers = bearer(tokens["refresh_token"])
+
+    # A refresh token opens no endpoint but refresh; an access token cannot refresh.
+    assert_invalid_token(stack.get("/api/v1/me", headers=refresh_headers))
+    assert_invalid_token(stack.post("/api/v1/auth/refresh", headers=bearer(tokens["access_token"])))
+
+    issued = {tokens["access_token"]}
+    for _ in range(2):  # the same refresh token serves repeatedly until logout
+        refreshed = stack.post("/api/v1/auth/refresh", headers=refresh_headers)
+        assert refreshed.status_code == 200, refreshed.text
+        assert refreshed.headers["Cache-Control"] == "no-store"
+        body = refreshed.json()
+        assert body["token_type"] == "Bearer"
+        assert body["expires_in"] == 900
+        assert body["access_token"] not in issued
+        issued.add(body["access_token"])
+        assert_me(stack, body["access_token"])
+
+    logout = stack.post("/api/v1/auth/logout", headers=refresh_headers)
+    assert logout.status_code == 204, logout.text
+    assert logout.content == b""
+
+    # Revocation lives in DynamoDB, not in the worker that handled logout: keep refreshing
+    # (concurrently, so both sync workers must take requests) until each worker has refused it.
+    answered_by: dict[str, int] = {}
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        for _ in range(10):
+            request_ids = [uuid.uuid4().hex for _ in range(6)]
+            responses = pool.map(
+                lambda request_id: stack.post(
+                    "/api/v1/auth/refresh", headers={**refresh_headers, "X-Request-Id": request_id}
+                ),
+                request_ids,
+            )
+            for response in responses:
+                assert_invalid_token(response)
+                assert "revoked" in response.json()["error"]["message"]
+            answered_by.update(stack.server.pids_by_request_id(request_ids))
+            if len(set(answered_by.values())) == WORKERS:
+                break
+    assert set(answered_by.values()) == stack.server.worker_pids(), (
+        f"revoked refresh token was only tried on workers {set(answered_by.values())}"
+    )
+    assert len(answered_by) >= 6
