@@ -8,7 +8,8 @@ DYNALITE_VERSION=4.0.0 # pinned: the LevelDB layout under .data/dynamodb must st
 DYNAMODB_PORT="${DYNAMODB_PORT:-8000}"
 PORT="${PORT:-5000}"
 BIN=.venv/bin
-DATA=.data
+# LOCAL_DATA_DIR (also read by the app) moves everything, e.g. for the test that runs this script.
+DATA="$(mkdir -p "${LOCAL_DATA_DIR:-.data}" && cd "${LOCAL_DATA_DIR:-.data}" && pwd)"
 NPM_PREFIX="$DATA/npm"
 DYNALITE="$NPM_PREFIX/node_modules/dynalite"
 ENDPOINT_LOG="$DATA/dynamodb.log"
@@ -52,8 +53,8 @@ node_is_20_or_newer() {
 # dynalite at the pinned version, and its native LevelDB binding loads on this machine.
 dynalite_ready() {
   [ -f "$DYNALITE/package.json" ] &&
-    [ "$(node -p "require('./$DYNALITE/package.json').version")" = "$DYNALITE_VERSION" ] &&
-    node -e "require('./$NPM_PREFIX/node_modules/classic-level')" 2>/dev/null
+    [ "$(node -p "require('$DYNALITE/package.json').version")" = "$DYNALITE_VERSION" ] &&
+    node -e "require('$NPM_PREFIX/node_modules/classic-level')" 2>/dev/null
 }
 
 # classic-level ships prebuilt binaries, so its install script (a node-gyp fallback) is skipped;
@@ -73,7 +74,7 @@ install_dynalite() {
 # only fail on its first request; check LevelDB's lock up front for a clear message instead.
 dynamodb_unlocked() {
   [ -d "$DATA/dynamodb" ] || return 0
-  node -e "const { ClassicLevel } = require('./$NPM_PREFIX/node_modules/classic-level')
+  node -e "const { ClassicLevel } = require('$NPM_PREFIX/node_modules/classic-level')
 const db = new ClassicLevel(process.argv[1])
 db.open().then(() => db.close(), () => process.exit(1))" "$DATA/dynamodb"
 }
@@ -95,7 +96,7 @@ else
   endpoint_pid=$!
   # `demo seed` would otherwise overwrite .data/demo-admin-password with the password of a
   # throwaway admin, and the next dynalite run would print a password that no longer logs in.
-  export LOCAL_DATA_DIR="${LOCAL_DATA_DIR:-$DATA/in-memory}"
+  export LOCAL_DATA_DIR="$DATA/in-memory"
 fi
 
 # Bounded wait (30 s) for any HTTP answer; DynamoDB answers a bare GET with an error status.
@@ -121,6 +122,8 @@ export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
 unset AWS_PROFILE AWS_SESSION_TOKEN # a named profile or a stray session token must not apply here
 export APP_ENV=dev
 export DYNAMODB_TABLE_PREFIX="${DYNAMODB_TABLE_PREFIX:-nativemessage-}"
+
+export LOCAL_DATA_DIR="${LOCAL_DATA_DIR:-$DATA}"
 
 "$BIN/flask" --app app db init
 "$BIN/flask" --app app demo seed
