@@ -7,7 +7,7 @@ from typing import Any, Mapping
 from flask import Flask
 
 from config import Settings
-from handlers import auth, health, users
+from handlers import api_keys, auth, health, users
 from handlers.errors import register_error_handlers
 from handlers.extensions import init_extensions
 from handlers.request_log import configure_logging, init_request_log
@@ -27,7 +27,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     init_extensions(app)
     register_error_handlers(app)
     init_request_log(app)
-    for blueprint in (health.bp, auth.bp, users.bp):
+    for blueprint in (health.bp, auth.bp, users.bp, api_keys.bp):
         app.register_blueprint(blueprint)
 
     from cli import register_cli

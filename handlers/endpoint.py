@@ -47,11 +47,15 @@ def endpoint(
     *,
     responses: dict[int, type[BaseModel] | None],
     body: type[BaseModel] | None = None,
+    body_optional: bool = False,
     query: type[BaseModel] | None = None,
     tags: tuple[str, ...] = (),
     security: list[dict[str, list[str]]] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Parse the JSON body/query into ``body=``/``query=`` kwargs and document the route."""
+    """Parse the JSON body/query into ``body=``/``query=`` kwargs and document the route.
+
+    With ``body_optional``, a request without a body gets the model's defaults.
+    """
     documented = {f"HTTP_{status}": model for status, model in responses.items()}
     for status in _error_statuses(body is not None, bool(security)):
         documented.setdefault(f"HTTP_{status}", ErrorEnvelope)
@@ -60,7 +64,8 @@ def endpoint(
         @functools.wraps(view)
         def parsed_view(*args: Any, **kwargs: Any) -> Any:
             if body is not None:
-                kwargs["body"] = parse_body(body)
+                empty = not request.content_length and not request.is_json
+                kwargs["body"] = body() if body_optional and empty else parse_body(body)
             if query is not None:
                 kwargs["query"] = parse_model(query, request.args.to_dict(), "query")
             return view(*args, **kwargs)

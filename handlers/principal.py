@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import functools
+import logging
 from dataclasses import dataclass
 from typing import Any, Callable, Literal
 
-from flask import g
+from flask import g, request
 from flask_jwt_extended import get_jwt, verify_jwt_in_request
 
-from handlers.errors import Forbidden, Unauthorized
-from models.roles import permissions_for
+from handlers.errors import Forbidden, InvalidRequest, Unauthorized
+from handlers.services import services
+from models.errors import StoreUnavailable
+from models.key_format import is_well_formed, key_digest, key_prefix
+from models.roles import CREDENTIAL_PERMISSIONS, api_key_permissions, permissions_for
+
+log = logging.getLogger(__name__)
+
+# One answer for unknown, revoked, expired and malformed keys: nothing to learn from the difference.
+INVALID_API_KEY = "The API key is invalid, expired or revoked"
 
 
 @dataclass(frozen=True)
@@ -31,12 +40,42 @@ class Principal:
 
 
 def current_principal() -> Principal:
-    """The authenticated principal of this request; Unauthorized when there is none."""
+    """The authenticated principal of this request (JWT or API key); Unauthorized when there is none."""
     principal = g.get("principal")
     if principal is None:
-        principal = _principal_from_access_token()
+        api_key = request.headers.get("X-API-Key")
+        if api_key is None:
+            principal = _principal_from_access_token()
+        elif "Authorization" in request.headers:
+            raise InvalidRequest("Send one credential: an Authorization header or an X-API-Key header, not both")
+        else:
+            principal = _principal_from_api_key(api_key)
         g.principal = principal
     return principal
+
+
+def _principal_from_api_key(presented: str) -> Principal:
+    svc = services()
+    # The format and checksum check costs no database read, so guessing is cheap to refuse.
+    if not is_well_formed(presented, key_prefix(svc.settings.is_production)):
+        raise Unauthorized(INVALID_API_KEY)
+    key = svc.api_keys.find_by_digest(key_digest(presented))
+    now = svc.clock.now()
+    if key is None or not key.is_usable(now):
+        raise Unauthorized(INVALID_API_KEY)
+    try:
+        svc.api_keys.touch_last_used(key, now)
+    except StoreUnavailable:
+        log.warning("last_used_at not recorded for key %s", key.key_id)
+    return Principal(
+        tenant_id=key.tenant_id,
+        user_id=key.created_by,
+        username=key.creator_username,
+        role=key.creator_role,
+        permissions=api_key_permissions(key.creator_role, key.permissions),
+        auth="api_key",
+        key_id=key.key_id,
+    )
 
 
 def _principal_from_access_token() -> Principal:
@@ -74,7 +113,10 @@ def require_permission(permission: str) -> Callable[[Callable[..., Any]], Callab
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if not current_principal().can(permission):
+            principal = current_principal()
+            if principal.auth == "api_key" and permission in CREDENTIAL_PERMISSIONS:
+                raise Forbidden("API keys cannot manage API keys or users; use a user's access token")
+            if not principal.can(permission):
                 raise Forbidden(f"This request needs the {permission} permission")
             return view(*args, **kwargs)
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import current_app
 
 from config import Settings
+from models.api_keys import ApiKeyRepository
+from models.clock import Clock
 from models.dynamo import DynamoDB
 from models.signing_secret import SigningSecret
 from models.tenants import TenantRepository
@@ -16,7 +18,7 @@ from models.users import UserRepository
 EXTENSION_KEY = "nativemessage"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Services:
     """Settings, the signing secret and one repository per entity, shared by every request."""
 
@@ -26,18 +28,23 @@ class Services:
     tenants: TenantRepository
     users: UserRepository
     revoked_tokens: RevokedTokenRepository
+    api_keys: ApiKeyRepository
+    # Replaceable so tests can move time instead of sleeping.
+    clock: Clock = field(default_factory=Clock)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
         """Wire repositories to one lazily connected DynamoDB client."""
         db = DynamoDB(settings.table_prefix, settings.aws_region)
+        users = UserRepository(db)
         return cls(
             settings=settings,
             db=db,
             signing_secret=SigningSecret(settings),
             tenants=TenantRepository(db),
-            users=UserRepository(db),
+            users=users,
             revoked_tokens=RevokedTokenRepository(db),
+            api_keys=ApiKeyRepository(db, users),
         )
 
 

@@ -102,3 +102,29 @@ def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
             decoded = int(decoded) if decoded == decoded.to_integral_value() else float(decoded)
         plain[key] = decoded
     return plain
+
+
+class TransactionCancelled(Exception):
+    """A TransactWriteItems call was cancelled; ``reasons`` has one code per action ('None' if fine)."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__(", ".join(reasons))
+        self.reasons = reasons
+
+    def failed_condition(self, index: int) -> bool:
+        """True when action ``index`` was cancelled by its condition."""
+        return index < len(self.reasons) and self.reasons[index] == "ConditionalCheckFailed"
+
+
+def transact_write(client: Any, actions: list[dict[str, Any]]) -> None:
+    """Run TransactWriteItems; TransactionCancelled carries which action's condition failed."""
+    with translate_errors():
+        try:
+            client.transact_write_items(TransactItems=actions)
+        except Exception as exc:
+            if error_code(exc) != "TransactionCanceledException":
+                raise
+            reasons = [reason.get("Code", "None") for reason in exc.response.get("CancellationReasons", [])]  # type: ignore[attr-defined]
+            if any(code in RETRYABLE_CODES or code == "ThrottlingError" for code in reasons):
+                raise StoreUnavailable() from exc
+            raise TransactionCancelled(reasons) from exc

@@ -41,3 +41,31 @@ def tenant_users_index_key(tenant_id: str, user_id: str) -> dict[str, str]:
 def is_user_id(value: str) -> bool:
     """True when ``value`` has the shape of a user id (anything else cannot exist)."""
     return bool(USER_ID_PATTERN.match(value))
+
+
+def new_api_key_id() -> str:
+    """A new, time-sortable API key id such as ``key_01JD...``."""
+    return f"key_{ULID()}"
+
+
+def api_key_key(digest: str) -> dict[str, str]:
+    """Primary key of an API key item, found by the digest of the key itself."""
+    return {"pk": f"APIKEY#{digest}", "sk": "APIKEY"}
+
+
+def api_key_id_key(key_id: str) -> dict[str, str]:
+    """Primary key of the item that maps a key id to its digest (strongly consistent lookups by id)."""
+    return {"pk": f"APIKEYID#{key_id}", "sk": "APIKEYID"}
+
+
+def tenant_keys_index_key(tenant_id: str, key_id: str) -> dict[str, str]:
+    """The ``by_tenant`` index key of an API key item (listing a tenant's keys)."""
+    return {"gsi1pk": f"TENANT#{tenant_id}", "gsi1sk": f"KEY#{key_id}"}
+
+
+API_KEY_ID_PATTERN = re.compile(r"^key_[0-9A-HJKMNP-TV-Z]{26}$")
+
+
+def is_api_key_id(value: str) -> bool:
+    """True when ``value`` has the shape of an API key id."""
+    return bool(API_KEY_ID_PATTERN.match(value))

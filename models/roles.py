@@ -31,3 +31,15 @@ def permissions_for(role: str) -> tuple[str, ...]:
         return PERMISSIONS[Role(role)]
     except ValueError:
         return ()
+
+
+# Managing credentials needs a person: an API key never carries these, whatever its creator's role.
+CREDENTIAL_PERMISSIONS = frozenset({API_KEYS_MANAGE, USERS_MANAGE})
+
+
+def api_key_permissions(creator_role: str, narrowed_to: tuple[str, ...] | None) -> tuple[str, ...]:
+    """What a key may do: its creator's current permissions, narrowed, never credential management."""
+    granted = [p for p in permissions_for(creator_role) if p not in CREDENTIAL_PERMISSIONS]
+    if narrowed_to is not None:
+        granted = [p for p in granted if p in narrowed_to]
+    return tuple(granted)

@@ -5,8 +5,13 @@ Layout (logical name -> physical ``DYNAMODB_TABLE_PREFIX + name``):
 ``accounts``  pk (S), sk (S); GSI ``by_tenant`` on gsi1pk (S), gsi1sk (S)
     tenant  pk=TENANT#<tenant_id>        sk=TENANT
     user    pk=USER#<casefolded username> sk=USER   gsi1pk=TENANT#<tenant_id> gsi1sk=USER#<user_id>
+    api key pk=APIKEY#<sha256 of the key>   sk=APIKEY gsi1pk=TENANT#<tenant_id> gsi1sk=KEY#<key_id>
+    key id  pk=APIKEYID#<key_id>            sk=APIKEYID  (-> digest, tenant, creator)
     Keying the user by its casefolded username makes global, case-insensitive uniqueness one
-    conditional PutItem and login one GetItem; the index lists a tenant's users and finds one by id.
+    conditional PutItem and login one GetItem; the index lists a tenant's users and keys and finds a
+    user by id. An API key item carries its creator's role and status, so authenticating a key is one
+    GetItem; the user item lists its live keys (``api_keys``, guarded by ``keys_version``) so that a
+    role change or a disable rewrites the user and every key in one transaction.
 
 ``revoked_tokens``  jti (S); TTL attribute ``expires_at``
     One item per revoked refresh token, deleted by DynamoDB once the token would have expired.
@@ -23,6 +28,28 @@ from models.dynamo import DynamoDB, error_code, translate_errors
 log = logging.getLogger(__name__)
 
 TTL_ATTRIBUTE = "expires_at"
+
+# What the by_tenant index carries: a user's public fields and an API key's listing fields.
+TENANT_INDEX_ATTRIBUTES = (
+    "type",
+    "user_id",
+    "tenant_id",
+    "username",
+    "role",
+    "disabled",
+    "created_at",
+    "updated_at",
+    "key_id",
+    "name",
+    "prefix_hint",
+    "created_by",
+    "creator_username",
+    "permissions",
+    "last_used_at",
+    "expires_at",
+    "revoked_at",
+    "rotated_from",
+)
 
 
 @dataclass(frozen=True)
@@ -59,19 +86,8 @@ ACCOUNTS = TableSchema(
                 {"AttributeName": "gsi1pk", "KeyType": "HASH"},
                 {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
             ],
-            # The password hash never leaves the base table.
-            "Projection": {
-                "ProjectionType": "INCLUDE",
-                "NonKeyAttributes": [
-                    "user_id",
-                    "tenant_id",
-                    "username",
-                    "role",
-                    "disabled",
-                    "created_at",
-                    "updated_at",
-                ],
-            },
+            # Password hashes and key-propagation bookkeeping never leave the base table.
+            "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(TENANT_INDEX_ATTRIBUTES)},
         },
     ),
 )

@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Iterator
+from typing import Any
 
-from models.dynamo import DynamoDB, error_code, from_item, to_item, translate_errors
+from models.dynamo import (
+    DynamoDB,
+    TransactionCancelled,
+    error_code,
+    from_item,
+    to_item,
+    transact_write,
+    translate_errors,
+)
 from models.errors import Conflict, NotFound
-from models.keys import is_user_id, new_user_id, tenant_users_index_key, user_key
+from models.keys import api_key_key, is_user_id, new_user_id, tenant_users_index_key, user_key
 from models.tables import ACCOUNTS
 
 TENANT_INDEX = "by_tenant"
+# Optimistic-concurrency retries when a key is created while the user changes.
+UPDATE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
 class User:
-    """A person with a login inside one tenant."""
+    """A person with a login inside one tenant.
+
+    ``api_keys`` maps the id of each live key the user created to ``{"digest", "expires_epoch"}``;
+    ``keys_version`` changes with every write to it, so writers can detect each other.
+    """
 
     user_id: str
     tenant_id: str
@@ -26,6 +41,8 @@ class User:
     created_at: str
     updated_at: str
     password_hash: str | None = field(default=None, repr=False)
+    api_keys: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    keys_version: int = 0
 
 
 def _now() -> str:
@@ -52,7 +69,7 @@ class UserRepository:
             updated_at=now,
             password_hash=password_hash,
         )
-        item = {**user_key(username), **tenant_users_index_key(tenant_id, user.user_id), **asdict(user), "type": "user"}
+        item = {**user_key(username), **tenant_users_index_key(tenant_id, user.user_id), **user_item(user)}
         with translate_errors():
             try:
                 # The casefolded username is the key, so this condition is the uniqueness rule.
@@ -72,7 +89,7 @@ class UserRepository:
                 TableName=self._table, Key=to_item(user_key(username)), ConsistentRead=True
             )
         item = response.get("Item")
-        return _user(from_item(item)) if item else None
+        return user_from_item(from_item(item)) if item else None
 
     def get_in_tenant(self, tenant_id: str, user_id: str) -> User:
         """A user of this tenant by id; NotFound for other tenants' users and unknown ids."""
@@ -111,50 +128,123 @@ class UserRepository:
             )
             for page in pages:
                 for item in page.get("Items", []):
-                    yield _user(from_item(item))
+                    yield user_from_item(from_item(item))
 
     def update(self, user: User, *, role: str | None = None, disabled: bool | None = None) -> User:
-        """Change a user's role and/or disabled flag; NotFound if the user changed identity meanwhile."""
-        changes: dict[str, Any] = {"updated_at": _now()}
+        """Change role and/or disabled flag, and the same on every live API key of the user, atomically."""
+        changes: dict[str, Any] = {}
         if role is not None:
             changes["role"] = role
         if disabled is not None:
             changes["disabled"] = disabled
-        return self._update(user, changes)
+        for _ in range(UPDATE_ATTEMPTS):
+            current = self.reload(user)
+            updated = User(**{**current.__dict__, **changes, "updated_at": _now()})
+            actions = [self.user_write(current, updated)]
+            actions += [
+                self._key_creator_update(entry["digest"], updated.role, updated.disabled)
+                for entry in current.api_keys.values()
+            ]
+            try:
+                transact_write(self._db.client, actions)
+            except TransactionCancelled as exc:
+                if exc.failed_condition(0):
+                    continue  # a key was created or revoked meanwhile: re-read and retry
+                raise
+            return User(**{**updated.__dict__, "keys_version": current.keys_version + 1})
+        raise Conflict("the user changed concurrently; retry")
 
     def set_password_hash(self, user: User, password_hash: str) -> User:
         """Replace a user's stored password hash (used to upgrade hashing parameters)."""
-        return self._update(user, {"password_hash": password_hash, "updated_at": _now()})
-
-    def delete(self, user: User) -> None:
-        """Delete a user (operators only; the item and its tokens' validity go with it)."""
-        with translate_errors():
-            self._db.client.delete_item(TableName=self._table, Key=to_item(user_key(user.username)))
-
-    def _update(self, user: User, changes: dict[str, Any]) -> User:
-        names = {f"#f{i}": name for i, name in enumerate(changes)}
-        values = {f":v{i}": value for i, value in enumerate(changes.values())}
-        assignments = ", ".join(f"{name} = {value}" for name, value in zip(names, values, strict=False))
         with translate_errors():
             try:
                 response = self._db.client.update_item(
                     TableName=self._table,
                     Key=to_item(user_key(user.username)),
-                    UpdateExpression=f"SET {assignments}",
+                    UpdateExpression="SET password_hash = :hash, updated_at = :now",
                     # The same username may since belong to a new user: only touch this one.
-                    ConditionExpression="user_id = :uid AND tenant_id = :tid",
-                    ExpressionAttributeNames=names,
-                    ExpressionAttributeValues=to_item({**values, ":uid": user.user_id, ":tid": user.tenant_id}),
+                    ConditionExpression="user_id = :uid",
+                    ExpressionAttributeValues=to_item({":hash": password_hash, ":now": _now(), ":uid": user.user_id}),
                     ReturnValues="ALL_NEW",
                 )
             except Exception as exc:
                 if error_code(exc) == "ConditionalCheckFailedException":
                     raise NotFound("user not found") from exc
                 raise
-        return _user(from_item(response["Attributes"]))
+        return user_from_item(from_item(response["Attributes"]))
+
+    def delete(self, user: User) -> None:
+        """Delete a user and stop every API key they created, in one transaction."""
+        current = self.reload(user)
+        actions: list[dict[str, Any]] = [
+            {
+                "Delete": {
+                    "TableName": self._table,
+                    "Key": to_item(user_key(current.username)),
+                    "ConditionExpression": "user_id = :uid AND keys_version = :v",
+                    "ExpressionAttributeValues": to_item({":uid": current.user_id, ":v": current.keys_version}),
+                }
+            }
+        ]
+        actions += [
+            self._key_creator_update(entry["digest"], current.role, True) for entry in current.api_keys.values()
+        ]
+        try:
+            transact_write(self._db.client, actions)
+        except TransactionCancelled as exc:
+            raise Conflict("the user changed concurrently; retry") from exc
+
+    def user_write(self, current: User, updated: User) -> dict[str, Any]:
+        """A transaction action writing ``updated`` over ``current``, if nobody changed it meanwhile."""
+        item = {**user_key(updated.username), **tenant_users_index_key(updated.tenant_id, updated.user_id)}
+        item.update(user_item(updated), keys_version=current.keys_version + 1)
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": to_item(item),
+                "ConditionExpression": "user_id = :uid AND (keys_version = :v OR attribute_not_exists(keys_version))",
+                "ExpressionAttributeValues": to_item({":uid": current.user_id, ":v": current.keys_version}),
+            }
+        }
+
+    def reload(self, user: User) -> User:
+        """The current state of this user (same id); NotFound if deleted or replaced."""
+        current = self.find_by_username(user.username)
+        if current is None or current.user_id != user.user_id:
+            raise NotFound("user not found")
+        return current
+
+    def _key_creator_update(self, digest: str, role: str, disabled: bool) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": to_item(api_key_key(digest)),
+                "UpdateExpression": "SET creator_role = :role, creator_disabled = :disabled",
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeValues": to_item({":role": role, ":disabled": disabled}),
+            }
+        }
 
 
-def _user(values: dict[str, Any]) -> User:
+def user_item(user: User) -> dict[str, Any]:
+    """The stored attributes of a user (keys not included)."""
+    return {
+        "type": "user",
+        "user_id": user.user_id,
+        "tenant_id": user.tenant_id,
+        "username": user.username,
+        "role": user.role,
+        "disabled": user.disabled,
+        "created_at": user.created_at,
+        "updated_at": user.updated_at,
+        "password_hash": user.password_hash,
+        "api_keys": user.api_keys,
+        "keys_version": user.keys_version,
+    }
+
+
+def user_from_item(values: dict[str, Any]) -> User:
+    """A User from a stored (or index-projected) item."""
     return User(
         user_id=values["user_id"],
         tenant_id=values["tenant_id"],
@@ -164,4 +254,6 @@ def _user(values: dict[str, Any]) -> User:
         created_at=values["created_at"],
         updated_at=values.get("updated_at", values["created_at"]),
         password_hash=values.get("password_hash"),
+        api_keys=values.get("api_keys") or {},
+        keys_version=int(values.get("keys_version", 0)),
     )

@@ -26,6 +26,7 @@ from moto import mock_aws
 
 from app import create_app
 from handlers.services import Services
+from models.clock import FrozenClock
 from models.passwords import hash_password
 from models.tables import create_tables
 from models.users import User
@@ -111,6 +112,50 @@ def login(client: FlaskClient) -> Callable[[Account], dict[str, Any]]:
         return response.get_json()
 
     return do_login
+
+
+@pytest.fixture
+def clock(svc: Services) -> FrozenClock:
+    """Freeze the service's clock (key expiry, rotation grace, last use); tests advance it."""
+    svc.clock = FrozenClock()
+    return svc.clock
+
+
+@pytest.fixture
+def dynamodb_calls(svc: Services) -> Iterator[list[str]]:
+    """The names of the DynamoDB operations the app makes, in order (botocore's own event hook)."""
+    calls: list[str] = []
+
+    def record(event_name: str, **_kwargs: Any) -> None:
+        calls.append(event_name.rsplit(".", 1)[-1])
+
+    events = svc.db.client.meta.events
+    events.register("before-call.dynamodb", record)
+    yield calls
+    events.unregister("before-call.dynamodb", record)
+
+
+@pytest.fixture
+def admin(make_user: Callable[..., Account], login: Callable[[Account], dict[str, Any]]) -> dict[str, str]:
+    """Authorization headers of an admin of tenant acme."""
+    return bearer(login(make_user("admin-acme", role="admin"))["access_token"])
+
+
+@pytest.fixture
+def make_key(client: FlaskClient) -> Callable[..., dict[str, Any]]:
+    """Mint an API key over HTTP with the given headers; return the 201 body (which holds the key)."""
+
+    def make(headers: dict[str, str], name: str = "ci", **fields: Any) -> dict[str, Any]:
+        response = client.post("/api/v1/api-keys", json={"name": name, **fields}, headers=headers)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    return make
+
+
+def api_key(key: str) -> dict[str, str]:
+    """An X-API-Key header."""
+    return {"X-API-Key": key}
 
 
 def bearer(token: str) -> dict[str, str]:

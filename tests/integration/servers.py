@@ -25,7 +25,9 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -163,6 +165,28 @@ class GunicornServer:
         missing = wanted - set(found)
         assert not missing, f"no access log line for requests {sorted(missing)}:\n{self.access_log_path.read_text()}"
         return found
+
+
+def from_every_worker(
+    server: GunicornServer, send: Callable[[dict[str, str]], requests.Response], batch: int = 6, rounds: int = 10
+) -> list[requests.Response]:
+    """Send concurrent batches of a request until every worker has answered at least one; all responses.
+
+    ``send`` gets the extra headers to send (an ``X-Request-Id`` the access log ties to a worker).
+    """
+    responses: list[requests.Response] = []
+    answered_by: dict[str, int] = {}
+    with ThreadPoolExecutor(max_workers=batch) as pool:
+        for _ in range(rounds):
+            request_ids = [uuid.uuid4().hex for _ in range(batch)]
+            responses += pool.map(lambda request_id: send({"X-Request-Id": request_id}), request_ids)
+            answered_by.update(server.pids_by_request_id(request_ids))
+            if set(answered_by.values()) >= server.worker_pids():
+                break
+    assert set(answered_by.values()) == server.worker_pids(), (
+        f"only workers {set(answered_by.values())} answered of {server.worker_pids()}"
+    )
+    return responses
 
 
 @contextlib.contextmanager

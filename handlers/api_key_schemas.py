@@ -1,0 +1,59 @@
+"""Request and response models of the API key endpoints."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from handlers.schemas import StrictModel
+from models.roles import MESSAGES_READ, MESSAGES_SEND
+
+MAX_GRACE_SECONDS = 7 * 24 * 60 * 60
+
+KeyPermission = Literal["messages:read", "messages:send"]
+KEY_PERMISSIONS = (MESSAGES_READ, MESSAGES_SEND)
+
+
+class ApiKeyCreate(StrictModel):
+    """A new API key: a name, and optionally an expiry and a narrower set of permissions."""
+
+    name: str = Field(min_length=1, max_length=100)
+    expires_at: AwareDatetime | None = Field(default=None, description="ISO 8601 with a time zone; in the future")
+    permissions: list[KeyPermission] | None = Field(
+        default=None, min_length=1, description="Narrows the creator's permissions; omitted: all of them"
+    )
+
+
+class ApiKeyRotate(StrictModel):
+    """How long the old key keeps working after a rotation."""
+
+    grace_seconds: int = Field(default=0, ge=0, le=MAX_GRACE_SECONDS)
+
+
+class ApiKeyOut(BaseModel):
+    """An API key's metadata; never the key or its digest."""
+
+    id: str
+    name: str
+    prefix: str = Field(description="Type prefix and last four characters, e.g. nmk_live_...a1B2")
+    status: Literal["active", "expired", "revoked"]
+    created_at: str
+    created_by: str
+    last_used_at: str | None
+    expires_at: str | None
+    revoked_at: str | None
+    permissions: list[str] | None
+    rotated_from: str | None
+
+
+class ApiKeyCreated(ApiKeyOut):
+    """A newly minted key: ``key`` is shown in this response only, never again."""
+
+    key: str
+
+
+class ApiKeyList(BaseModel):
+    """The keys the caller may see."""
+
+    items: list[ApiKeyOut]

@@ -1,0 +1,245 @@
+"""API keys: stored by SHA-256 digest, carrying their creator's current role and status."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from models.api_key_record import ApiKey, id_item, key_from_item, key_item
+from models.clock import iso
+from models.dynamo import (
+    DynamoDB,
+    TransactionCancelled,
+    error_code,
+    from_item,
+    to_item,
+    transact_write,
+    translate_errors,
+)
+from models.errors import Conflict, NotFound
+from models.key_format import generate_key, key_digest, prefix_hint
+from models.keys import api_key_id_key, api_key_key, is_api_key_id, new_api_key_id
+from models.tables import ACCOUNTS
+from models.users import UPDATE_ATTEMPTS, User, UserRepository
+
+# A user's live keys are rewritten in one transaction (at most 100 actions) when their role changes.
+MAX_LIVE_KEYS_PER_USER = 50
+TENANT_INDEX = "by_tenant"
+
+
+class ApiKeyRepository:
+    """API key items of the accounts table (and the creator's list of live keys)."""
+
+    def __init__(self, db: DynamoDB, users: UserRepository) -> None:
+        self._db = db
+        self._users = users
+        self._table = db.table_name(ACCOUNTS.name)
+
+    def create(
+        self,
+        creator: User,
+        *,
+        name: str,
+        prefix: str,
+        now: datetime,
+        permissions: tuple[str, ...] | None = None,
+        expires_at: datetime | None = None,
+        rotated_from: ApiKey | None = None,
+        rotated_expiry: datetime | None = None,
+    ) -> tuple[ApiKey, str]:
+        """Mint a key for ``creator``; return its metadata and the key, which is never stored."""
+        secret = generate_key(prefix)
+        for _ in range(UPDATE_ATTEMPTS):
+            current = self._users.reload(creator)
+            if current.disabled:
+                raise Conflict("the key's owner is disabled")
+            key = ApiKey(
+                key_id=new_api_key_id(),
+                tenant_id=current.tenant_id,
+                name=name,
+                prefix_hint=prefix_hint(secret),
+                created_at=iso(now),
+                created_by=current.user_id,
+                creator_username=current.username,
+                creator_role=current.role,
+                creator_disabled=False,
+                permissions=permissions,
+                expires_at=iso(expires_at) if expires_at else None,
+                rotated_from=rotated_from.key_id if rotated_from else None,
+                digest=key_digest(secret),
+            )
+            live = {kid: entry for kid, entry in current.api_keys.items() if _entry_live(entry, now)}
+            if rotated_from is not None and rotated_from.key_id in live:
+                live[rotated_from.key_id] = _entry(rotated_from.digest, rotated_expiry)
+            if len(live) >= MAX_LIVE_KEYS_PER_USER:
+                raise Conflict(f"a user can hold at most {MAX_LIVE_KEYS_PER_USER} live keys; revoke unused ones")
+            live[key.key_id] = _entry(key.digest, expires_at)
+            actions = [
+                # The creator's item first: its condition (nobody changed the user) guards the role copied.
+                self._users.user_write(current, replace(current, api_keys=live)),
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": to_item(key_item(key)),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                {"Put": {"TableName": self._table, "Item": to_item(id_item(key))}},
+            ]
+            if rotated_from is not None:
+                actions.append(self._expire_action(rotated_from, rotated_expiry or now))
+            try:
+                transact_write(self._db.client, actions)
+            except TransactionCancelled as exc:
+                if exc.failed_condition(0):
+                    continue
+                if rotated_from is not None and exc.failed_condition(3):
+                    raise Conflict("the key was revoked meanwhile") from exc
+                raise
+            return key, secret
+        raise Conflict("the key's owner changed concurrently; retry")
+
+    def rotate(self, old: ApiKey, *, grace_seconds: int, prefix: str, now: datetime) -> tuple[ApiKey, str]:
+        """A new key with the old one's name, permissions and owner; the old one ends after the grace."""
+        if not old.is_usable(now):
+            raise Conflict("only an active key can be rotated")
+        creator = self._creator(old)
+        old_end = now + timedelta(seconds=grace_seconds)
+        if old.expires_at is not None:
+            old_end = min(old_end, datetime.fromisoformat(old.expires_at))
+        return self.create(
+            creator,
+            name=old.name,
+            prefix=prefix,
+            now=now,
+            permissions=old.permissions,
+            rotated_from=old,
+            rotated_expiry=old_end,
+        )
+
+    def find_by_digest(self, digest: str) -> ApiKey | None:
+        """The key stored under this digest, or None (one strongly consistent GetItem)."""
+        with translate_errors():
+            response = self._db.client.get_item(
+                TableName=self._table, Key=to_item(api_key_key(digest)), ConsistentRead=True
+            )
+        item = response.get("Item")
+        return key_from_item(from_item(item)) if item else None
+
+    def get_in_tenant(self, tenant_id: str, key_id: str) -> ApiKey:
+        """A key of this tenant by id; NotFound for other tenants' keys and unknown ids."""
+        if not is_api_key_id(key_id):
+            raise NotFound("API key not found")
+        with translate_errors():
+            response = self._db.client.get_item(
+                TableName=self._table, Key=to_item(api_key_id_key(key_id)), ConsistentRead=True
+            )
+        item = from_item(response["Item"]) if "Item" in response else None
+        key = self.find_by_digest(item["digest"]) if item and item.get("tenant_id") == tenant_id else None
+        if key is None:
+            raise NotFound("API key not found")
+        return key
+
+    def list_for_tenant(self, tenant_id: str, created_by: str | None = None) -> list[ApiKey]:
+        """A tenant's keys, oldest first; only one user's with ``created_by``."""
+        return [key for key in self._iter_tenant(tenant_id) if created_by is None or key.created_by == created_by]
+
+    def revoke(self, key: ApiKey, now: datetime) -> ApiKey:
+        """Revoke a key at once; revoking a revoked key changes nothing."""
+        if key.revoked_at is not None:
+            return key
+        revoke = {
+            "Update": {
+                "TableName": self._table,
+                "Key": to_item(api_key_key(key.digest)),
+                "UpdateExpression": "SET revoked_at = :now",
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeValues": to_item({":now": iso(now)}),
+            }
+        }
+        for _ in range(UPDATE_ATTEMPTS):
+            try:
+                creator = self._users.reload(self._creator_stub(key))
+            except NotFound:
+                transact_write(self._db.client, [revoke])
+                return replace(key, revoked_at=iso(now))
+            live = {kid: entry for kid, entry in creator.api_keys.items() if kid != key.key_id}
+            try:
+                transact_write(
+                    self._db.client, [self._users.user_write(creator, replace(creator, api_keys=live)), revoke]
+                )
+            except TransactionCancelled as exc:
+                if exc.failed_condition(0):
+                    continue
+                raise
+            return replace(key, revoked_at=iso(now))
+        raise Conflict("the key's owner changed concurrently; retry")
+
+    def touch_last_used(self, key: ApiKey, now: datetime, every_seconds: int = 60) -> bool:
+        """Record use at most once per ``every_seconds`` per key; True when it wrote."""
+        if key.last_used_at is not None and now - datetime.fromisoformat(key.last_used_at) < timedelta(
+            seconds=every_seconds
+        ):
+            return False
+        with translate_errors():
+            try:
+                self._db.client.update_item(
+                    TableName=self._table,
+                    Key=to_item(api_key_key(key.digest)),
+                    UpdateExpression="SET last_used_at = :now",
+                    # Another process may have just written it: then this one need not.
+                    ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(last_used_at) OR last_used_at < :stale)",
+                    ExpressionAttributeValues=to_item(
+                        {":now": iso(now), ":stale": iso(now - timedelta(seconds=every_seconds))}
+                    ),
+                )
+            except Exception as exc:
+                if error_code(exc) == "ConditionalCheckFailedException":
+                    return False
+                raise
+        return True
+
+    def _creator(self, key: ApiKey) -> User:
+        creator = self._users.find_by_username(key.creator_username)
+        if creator is None or creator.user_id != key.created_by:
+            raise Conflict("the key's owner no longer exists")
+        return creator
+
+    @staticmethod
+    def _creator_stub(key: ApiKey) -> User:
+        return User(key.created_by, key.tenant_id, key.creator_username, key.creator_role, False, "", "")
+
+    def _expire_action(self, key: ApiKey, end: datetime) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": to_item(api_key_key(key.digest)),
+                "UpdateExpression": "SET expires_at = :end",
+                "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(revoked_at)",
+                "ExpressionAttributeValues": to_item({":end": iso(end)}),
+            }
+        }
+
+    def _iter_tenant(self, tenant_id: str) -> Iterator[ApiKey]:
+        paginator = self._db.client.get_paginator("query")
+        with translate_errors():
+            pages = paginator.paginate(
+                TableName=self._table,
+                IndexName=TENANT_INDEX,
+                KeyConditionExpression="gsi1pk = :pk AND begins_with(gsi1sk, :prefix)",
+                ExpressionAttributeValues=to_item({":pk": f"TENANT#{tenant_id}", ":prefix": "KEY#"}),
+            )
+            for page in pages:
+                for item in page.get("Items", []):
+                    yield key_from_item(from_item(item))
+
+
+def _entry(digest: str, expires_at: datetime | None) -> dict[str, Any]:
+    return {"digest": digest, "expires_epoch": int(expires_at.timestamp()) if expires_at else None}
+
+
+def _entry_live(entry: dict[str, Any], now: datetime) -> bool:
+    expires = entry.get("expires_epoch")
+    return expires is None or expires > now.timestamp()
