@@ -10,6 +10,7 @@ from config import Settings
 from handlers import api_keys, auth, health, users
 from handlers.errors import register_error_handlers
 from handlers.extensions import init_extensions
+from handlers.rate_limits import init_rate_limits
 from handlers.request_log import configure_logging, init_request_log
 from handlers.services import EXTENSION_KEY, Services
 
@@ -27,6 +28,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     init_extensions(app)
     register_error_handlers(app)
     init_request_log(app)
+    init_rate_limits(app)
     for blueprint in (health.bp, auth.bp, users.bp, api_keys.bp):
         app.register_blueprint(blueprint)
 

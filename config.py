@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
+from limits import parse_many
+
 ENVIRONMENTS = ("production", "staging", "dev", "test")
 # Environments where the service may run without an operator-provided signing secret.
 LOCAL_ENVIRONMENTS = ("dev", "test")
@@ -32,6 +34,15 @@ class Settings:
     max_content_length: int = 1024 * 1024
     local_data_dir: Path = Path(".data")
     log_level: str = "INFO"
+    # Rate limiting: None means the DynamoDB table ``<prefix>rate_limits``.
+    ratelimit_storage_uri: str | None = None
+    ratelimit_strategy: str = "fixed-window"
+    # Per client IP: requests without valid credentials, and login attempts; failures per username.
+    unauthenticated_rate_limit: str = "60/minute"
+    login_ip_rate_limit: str = "30/minute"
+    login_failure_rate_limit: str = "10 per 15 minutes"
+    # Proxies in front of a plain WSGI server whose X-Forwarded-For may be trusted (0: none).
+    trusted_proxy_count: int = 0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -49,6 +60,12 @@ class Settings:
             max_content_length=_int(env, "MAX_CONTENT_LENGTH", defaults.max_content_length),
             local_data_dir=Path(env.get("LOCAL_DATA_DIR", str(defaults.local_data_dir))),
             log_level=env.get("LOG_LEVEL", defaults.log_level).upper(),
+            ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or None,
+            ratelimit_strategy=env.get("RATELIMIT_STRATEGY", defaults.ratelimit_strategy),
+            unauthenticated_rate_limit=env.get("UNAUTHENTICATED_RATE_LIMIT", defaults.unauthenticated_rate_limit),
+            login_ip_rate_limit=env.get("LOGIN_IP_RATE_LIMIT", defaults.login_ip_rate_limit),
+            login_failure_rate_limit=env.get("LOGIN_FAILURE_RATE_LIMIT", defaults.login_failure_rate_limit),
+            trusted_proxy_count=_int(env, "TRUSTED_PROXY_COUNT", defaults.trusted_proxy_count),
         )
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
@@ -80,7 +97,21 @@ class Settings:
             raise ConfigError("DYNAMODB_TABLE_PREFIX must be 1 to 200 characters")
         if self.max_content_length <= 0:
             raise ConfigError("MAX_CONTENT_LENGTH must be positive")
+        if self.ratelimit_strategy not in ("fixed-window", "sliding-window-counter"):
+            raise ConfigError("RATELIMIT_STRATEGY must be fixed-window or sliding-window-counter")
+        for name in ("unauthenticated_rate_limit", "login_ip_rate_limit", "login_failure_rate_limit"):
+            try:
+                parse_many(getattr(self, name))
+            except ValueError as exc:
+                raise ConfigError(f"{name.upper()} is not a rate limit such as '30/minute': {exc}") from exc
+        if self.trusted_proxy_count < 0:
+            raise ConfigError("TRUSTED_PROXY_COUNT must be 0 or more")
         return self
+
+    @property
+    def rate_limit_storage(self) -> str:
+        """The ``limits`` storage URI: DynamoDB unless ``RATELIMIT_STORAGE_URI`` says otherwise."""
+        return self.ratelimit_storage_uri or f"dynamodb://{self.table_prefix}rate_limits"
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

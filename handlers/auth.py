@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, g
+from flask import Blueprint, Response, g, request
 from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt, verify_jwt_in_request
 
 from handlers.endpoint import BEARER, endpoint, json_response
 from handlers.errors import Unauthorized
 from handlers.extensions import ACCESS_TOKEN_SECONDS
+from handlers.rate_limits import client_ip, limiter
 from handlers.schemas import AccessToken, ErrorEnvelope, LoginRequest, TokenPair
 from handlers.services import services
 from models.errors import StoreUnavailable
+from models.keys import username_key
 from models.passwords import hash_password, needs_rehash, verify_password
 from models.users import User
 
@@ -26,6 +28,14 @@ BAD_CREDENTIALS = "Invalid username or password"
 
 
 @bp.post("/login")
+@limiter.limit(lambda: services().settings.login_ip_rate_limit, key_func=client_ip, scope="login-ip")
+@limiter.limit(
+    lambda: services().settings.login_failure_rate_limit,
+    key_func=lambda: _login_username(),
+    scope="login-failures",
+    # Only failed attempts count: a user who logs in often is not locked out.
+    deduct_when=lambda response: response.status_code == 401,
+)
 @endpoint(body=LoginRequest, responses={200: TokenPair, 401: ErrorEnvelope}, tags=("auth",))
 def login(body: LoginRequest) -> Response:
     """Exchange a username and password for an access and a refresh token."""
@@ -66,6 +76,13 @@ def logout() -> Response:
     g.log_tenant = claims.get("tid")
     services().revoked_tokens.revoke(str(claims["jti"]), int(claims["exp"]))
     return Response(status=204, headers=NO_STORE)
+
+
+def _login_username() -> str:
+    payload = request.get_json(silent=True)
+    username = payload.get("username") if isinstance(payload, dict) else None
+    # A body without a username is refused by validation; count it against the IP instead.
+    return f"user:{username_key(username)}" if isinstance(username, str) and username else f"ip:{client_ip()}"
 
 
 def _refresh_token_user() -> User:

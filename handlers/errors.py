@@ -146,7 +146,10 @@ def register_error_handlers(app: Flask) -> None:
         valid_methods = getattr(exc, "valid_methods", None)
         if status == 405 and valid_methods:
             headers["Allow"] = ", ".join(sorted(valid_methods))
-        return error_response(status, code, exc.description or exc.name, headers=headers)
+        message = exc.description or exc.name
+        if status == 429:
+            message = f"Rate limit exceeded ({message}); retry after the number of seconds in Retry-After"
+        return error_response(status, code, message, headers=headers)
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception) -> Response:

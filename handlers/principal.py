@@ -43,6 +43,9 @@ def current_principal() -> Principal:
     """The authenticated principal of this request (JWT or API key); Unauthorized when there is none."""
     principal = g.get("principal")
     if principal is None:
+        failure = g.get("principal_error")
+        if failure is not None:
+            raise failure
         api_key = request.headers.get("X-API-Key")
         if api_key is None:
             principal = _principal_from_access_token()
@@ -54,11 +57,22 @@ def current_principal() -> Principal:
     return principal
 
 
+def credential_reached_store() -> bool:
+    """True when this request's credential was looked up in DynamoDB (not refused on its form)."""
+    return bool(g.get("credential_looked_up"))
+
+
+def remember_principal_error(exc: BaseException) -> None:
+    """Keep an authentication failure so that later asks for the principal raise it again."""
+    g.principal_error = exc
+
+
 def _principal_from_api_key(presented: str) -> Principal:
     svc = services()
     # The format and checksum check costs no database read, so guessing is cheap to refuse.
     if not is_well_formed(presented, key_prefix(svc.settings.is_production)):
         raise Unauthorized(INVALID_API_KEY)
+    g.credential_looked_up = True
     key = svc.api_keys.find_by_digest(key_digest(presented))
     now = svc.clock.now()
     if key is None or not key.is_usable(now):

@@ -11,7 +11,7 @@ from models.api_keys import ApiKeyRepository
 from models.clock import Clock
 from models.dynamo import DynamoDB
 from models.signing_secret import SigningSecret
-from models.tenants import TenantRepository
+from models.tenants import TenantLimitCache, TenantRepository
 from models.tokens import RevokedTokenRepository
 from models.users import UserRepository
 
@@ -29,6 +29,7 @@ class Services:
     users: UserRepository
     revoked_tokens: RevokedTokenRepository
     api_keys: ApiKeyRepository
+    tenant_limits: TenantLimitCache
     # Replaceable so tests can move time instead of sleeping.
     clock: Clock = field(default_factory=Clock)
 
@@ -37,15 +38,21 @@ class Services:
         """Wire repositories to one lazily connected DynamoDB client."""
         db = DynamoDB(settings.table_prefix, settings.aws_region)
         users = UserRepository(db)
-        return cls(
+        tenants = TenantRepository(db)
+        clock = Clock()
+        services = cls(
             settings=settings,
             db=db,
             signing_secret=SigningSecret(settings),
-            tenants=TenantRepository(db),
+            tenants=tenants,
             users=users,
             revoked_tokens=RevokedTokenRepository(db),
             api_keys=ApiKeyRepository(db, users),
+            # Reads the clock through the bundle, so a test that swaps the clock moves this too.
+            tenant_limits=TenantLimitCache(tenants, now=lambda: services.clock.now().timestamp()),
+            clock=clock,
         )
+        return services
 
 
 def services() -> Services:

@@ -15,6 +15,9 @@ Layout (logical name -> physical ``DYNAMODB_TABLE_PREFIX + name``):
 
 ``revoked_tokens``  jti (S); TTL attribute ``expires_at``
     One item per revoked refresh token, deleted by DynamoDB once the token would have expired.
+
+``rate_limits``  key (S); TTL attribute ``expires_at``
+    One counter per rate-limit window (``models/rate_limit_storage.py``), e.g. a tenant's minute.
 """
 
 from __future__ import annotations
@@ -99,7 +102,14 @@ REVOKED_TOKENS = TableSchema(
     ttl_attribute=TTL_ATTRIBUTE,
 )
 
-ALL_TABLES: tuple[TableSchema, ...] = (ACCOUNTS, REVOKED_TOKENS)
+RATE_LIMITS = TableSchema(
+    name="rate_limits",
+    keys=(("key", "HASH"),),
+    attributes=("key",),
+    ttl_attribute=TTL_ATTRIBUTE,
+)
+
+ALL_TABLES: tuple[TableSchema, ...] = (ACCOUNTS, REVOKED_TOKENS, RATE_LIMITS)
 
 
 def create_tables(db: DynamoDB, schemas: tuple[TableSchema, ...] = ALL_TABLES) -> list[str]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from models.dynamo import DynamoDB, error_code, from_item, to_item, translate_errors
-from models.errors import Conflict, NotFound
+from models.errors import Conflict, NotFound, StoreUnavailable
 from models.keys import TENANT_ID_PATTERN, tenant_key
 from models.tables import ACCOUNTS
 
@@ -88,3 +90,33 @@ class TenantRepository:
 
 def _tenant(values: dict[str, Any]) -> Tenant:
     return Tenant(tenant_id=values["tenant_id"], rate_limit=int(values["rate_limit"]), created_at=values["created_at"])
+
+
+class TenantLimitCache:
+    """Each tenant's requests-per-minute figure, read at most once a minute per process.
+
+    A ``tenants set-limit`` therefore takes effect within a minute: at the latest with the next window.
+    """
+
+    def __init__(self, tenants: TenantRepository, now: Callable[[], float], ttl_seconds: float = 60) -> None:
+        self._tenants = tenants
+        self._now = now
+        self._ttl = ttl_seconds
+        self._cache: dict[str, tuple[int, float]] = {}
+        self._lock = threading.Lock()
+
+    def per_minute(self, tenant_id: str) -> int:
+        """The tenant's limit; the default for an unknown tenant, the last known one if DynamoDB fails."""
+        now = self._now()
+        cached = self._cache.get(tenant_id)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        try:
+            limit = self._tenants.get(tenant_id).rate_limit
+        except NotFound:
+            limit = DEFAULT_RATE_LIMIT
+        except StoreUnavailable:
+            return cached[0] if cached else DEFAULT_RATE_LIMIT
+        with self._lock:
+            self._cache[tenant_id] = (limit, now + self._ttl)
+        return limit

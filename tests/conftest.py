@@ -123,16 +123,18 @@ def clock(svc: Services) -> FrozenClock:
 
 @pytest.fixture
 def dynamodb_calls(svc: Services) -> Iterator[list[str]]:
-    """The names of the DynamoDB operations the app makes, in order (botocore's own event hook)."""
+    """The DynamoDB calls the app makes, in order, as ``Operation:table`` (botocore's own event hook)."""
     calls: list[str] = []
+    prefix = svc.settings.table_prefix
 
-    def record(event_name: str, **_kwargs: Any) -> None:
-        calls.append(event_name.rsplit(".", 1)[-1])
+    def record(event_name: str, params: dict[str, Any] | None = None, **_kwargs: Any) -> None:
+        table = (params or {}).get("TableName", "")
+        calls.append(f"{event_name.rsplit('.', 1)[-1]}:{table.removeprefix(prefix)}")
 
     events = svc.db.client.meta.events
-    events.register("before-call.dynamodb", record)
+    events.register("before-parameter-build.dynamodb", record)
     yield calls
-    events.unregister("before-call.dynamodb", record)
+    events.unregister("before-parameter-build.dynamodb", record)
 
 
 @pytest.fixture

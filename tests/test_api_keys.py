@@ -222,12 +222,12 @@ def test_last_used_is_written_at_most_once_a_minute(client, admin, make_key, clo
     client.get("/api/v1/me", headers=headers)
     first_use = client.get(f"/api/v1/api-keys/{created['id']}", headers=admin).get_json()["last_used_at"]
     assert first_use == clock.now().isoformat(timespec="seconds")
-    assert dynamodb_calls.count("UpdateItem") == 1
+    assert dynamodb_calls.count("UpdateItem:accounts") == 1
 
     dynamodb_calls.clear()
     clock.advance(30)
     client.get("/api/v1/me", headers=headers)
-    assert dynamodb_calls == ["GetItem"]
+    assert dynamodb_calls == ["GetItem:accounts", "UpdateItem:rate_limits"]  # no last-use write
     assert client.get(f"/api/v1/api-keys/{created['id']}", headers=admin).get_json()["last_used_at"] == first_use
 
     clock.advance(31)

@@ -24,16 +24,19 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
-from moto.server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import make_server
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
@@ -56,16 +59,33 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class _OneRequestAtATime:
+    """WSGI middleware: real DynamoDB applies each request atomically; moto does not lock its tables,
+    so under concurrent requests its ``ADD`` can lose updates. Serializing requests restores the
+    per-request atomicity our conditional writes rely on."""
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        with self._lock:
+            return list(self._app(environ, start_response))
+
+
 @contextlib.contextmanager
 def moto_server() -> Iterator[str]:
     """Run moto's server (DynamoDB and the rest) on a free loopback port; yield its endpoint URL."""
-    server = ThreadedMotoServer(ip_address=LOOPBACK, port=0, verbose=False)
-    server.start()
+    app = _OneRequestAtATime(DomainDispatcherApplication(create_backend_app))
+    server = make_server(LOOPBACK, 0, app, threaded=True, request_handler=MotoRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
     try:
-        host, port = server.get_host_and_port()
+        host, port = server.server_address[:2]
         yield f"http://{host}:{port}"
     finally:
-        server.stop()
+        server.shutdown()
+        thread.join(timeout=10)
 
 
 def service_env(
