@@ -7,7 +7,7 @@ from typing import Any, Mapping
 from flask import Flask
 
 from config import Settings
-from handlers import api_keys, auth, health, users
+from handlers import api_keys, auth, health, messages, users
 from handlers.errors import register_error_handlers
 from handlers.extensions import init_extensions
 from handlers.rate_limits import init_rate_limits
@@ -29,7 +29,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     register_error_handlers(app)
     init_request_log(app)
     init_rate_limits(app)
-    for blueprint in (health.bp, auth.bp, users.bp, api_keys.bp):
+    for blueprint in (health.bp, auth.bp, users.bp, api_keys.bp, messages.bp):
         app.register_blueprint(blueprint)
 
     from cli import register_cli

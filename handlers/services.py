@@ -10,6 +10,7 @@ from config import Settings
 from models.api_keys import ApiKeyRepository
 from models.clock import Clock
 from models.dynamo import DynamoDB
+from models.messages import MessageRepository
 from models.signing_secret import SigningSecret
 from models.tenants import TenantLimitCache, TenantRepository
 from models.tokens import RevokedTokenRepository
@@ -29,6 +30,7 @@ class Services:
     users: UserRepository
     revoked_tokens: RevokedTokenRepository
     api_keys: ApiKeyRepository
+    messages: MessageRepository
     tenant_limits: TenantLimitCache
     # Replaceable so tests can move time instead of sleeping.
     clock: Clock = field(default_factory=Clock)
@@ -48,6 +50,7 @@ class Services:
             users=users,
             revoked_tokens=RevokedTokenRepository(db),
             api_keys=ApiKeyRepository(db, users),
+            messages=MessageRepository(db),
             # Reads the clock through the bundle, so a test that swaps the clock moves this too.
             tenant_limits=TenantLimitCache(tenants, now=lambda: services.clock.now().timestamp()),
             clock=clock,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 
 from ulid import ULID
 
@@ -69,3 +70,33 @@ API_KEY_ID_PATTERN = re.compile(r"^key_[0-9A-HJKMNP-TV-Z]{26}$")
 def is_api_key_id(value: str) -> bool:
     """True when ``value`` has the shape of an API key id."""
     return bool(API_KEY_ID_PATTERN.match(value))
+
+
+MESSAGE_ID_PATTERN = re.compile(r"^msg_[0-9A-HJKMNP-TV-Z]{26}$")
+_last_message_ulid = 0
+_message_ulid_lock = threading.Lock()
+
+
+def new_message_id() -> str:
+    """A new message id (``msg_`` + ULID), strictly increasing within this process.
+
+    A plain ULID orders only to the millisecond; bumping the last one keeps two messages made in the
+    same millisecond in creation order, so "newest first" is exact for a process's own messages.
+    """
+    global _last_message_ulid
+    with _message_ulid_lock:
+        candidate = int(ULID())
+        if candidate >> 80 == _last_message_ulid >> 80 and candidate <= _last_message_ulid:
+            candidate = _last_message_ulid + 1
+        _last_message_ulid = candidate
+    return f"msg_{ULID.from_int(candidate)}"
+
+
+def is_message_id(value: str) -> bool:
+    """True when ``value`` has the shape of a message id."""
+    return bool(MESSAGE_ID_PATTERN.match(value))
+
+
+def idempotency_key(tenant_id: str, key: str) -> dict[str, str]:
+    """Primary key of an Idempotency-Key record, scoped to the tenant."""
+    return {"key": f"{tenant_id}#{key}"}

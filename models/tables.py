@@ -16,6 +16,12 @@ Layout (logical name -> physical ``DYNAMODB_TABLE_PREFIX + name``):
 ``revoked_tokens``  jti (S); TTL attribute ``expires_at``
     One item per revoked refresh token, deleted by DynamoDB once the token would have expired.
 
+``messages``  tenant_id (S), message_id (S: msg_ + ULID, time-sortable)
+    A tenant's messages are one partition sorted by time: a page, newest first, is one Query.
+
+``idempotency``  key (S: <tenant_id>#<Idempotency-Key>); TTL attribute ``expires_at`` (24 h)
+    The request's fingerprint and the first response, written in the same transaction as the message.
+
 ``rate_limits``  key (S); TTL attribute ``expires_at``
     One counter per rate-limit window (``models/rate_limit_storage.py``), e.g. a tenant's minute.
 """
@@ -109,7 +115,20 @@ RATE_LIMITS = TableSchema(
     ttl_attribute=TTL_ATTRIBUTE,
 )
 
-ALL_TABLES: tuple[TableSchema, ...] = (ACCOUNTS, REVOKED_TOKENS, RATE_LIMITS)
+MESSAGES = TableSchema(
+    name="messages",
+    keys=(("tenant_id", "HASH"), ("message_id", "RANGE")),
+    attributes=("tenant_id", "message_id"),
+)
+
+IDEMPOTENCY = TableSchema(
+    name="idempotency",
+    keys=(("key", "HASH"),),
+    attributes=("key",),
+    ttl_attribute=TTL_ATTRIBUTE,
+)
+
+ALL_TABLES: tuple[TableSchema, ...] = (ACCOUNTS, REVOKED_TOKENS, RATE_LIMITS, MESSAGES, IDEMPOTENCY)
 
 
 def create_tables(db: DynamoDB, schemas: tuple[TableSchema, ...] = ALL_TABLES) -> list[str]:

@@ -18,6 +18,13 @@ def test_openapi_document_lists_every_route_with_its_models(client):
         ("/api/v1/users", "get"),
         ("/api/v1/users/{user_id}", "patch"),
         ("/api/v1/health", "get"),
+        ("/api/v1/api-keys", "post"),
+        ("/api/v1/api-keys", "get"),
+        ("/api/v1/api-keys/{key_id}", "delete"),
+        ("/api/v1/api-keys/{key_id}/rotate", "post"),
+        ("/api/v1/messages", "post"),
+        ("/api/v1/messages", "get"),
+        ("/api/v1/messages/{message_id}", "get"),
     ]:
         assert method in paths[path], (path, method)
     login = paths["/api/v1/auth/login"]["post"]
@@ -27,3 +34,11 @@ def test_openapi_document_lists_every_route_with_its_models(client):
     assert any(name.startswith("TokenPair") for name in schemas)
     assert set(document["components"]["securitySchemes"]) == {"bearerAuth", "apiKey"}
     assert paths["/api/v1/me"]["get"]["security"] == [{"bearerAuth": []}, {"apiKey": []}]
+
+
+def test_query_parameters_and_security_of_messages_are_documented(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    listing = document["paths"]["/api/v1/messages"]["get"]
+    assert {parameter["name"] for parameter in listing["parameters"]} >= {"limit", "cursor"}
+    assert listing["security"] == [{"bearerAuth": []}, {"apiKey": []}]
+    assert document["paths"]["/api/v1/api-keys"]["post"]["security"] == [{"bearerAuth": []}]
