@@ -17,6 +17,13 @@ from models.tables import create_tables
 from tests.conftest import bearer, services_of
 
 BOB_PASSWORD = "bob's long passphrase"
+EXPECTED_TABLES = [
+    "cli-fresh-accounts",
+    "cli-fresh-idempotency",
+    "cli-fresh-messages",
+    "cli-fresh-rate_limits",
+    "cli-fresh-revoked_tokens",
+]
 
 Invoke = Callable[..., Result]
 
@@ -78,21 +85,13 @@ def test_db_init_creates_the_tables_and_is_idempotent(aws: None, jwt_secret: str
     assert "created table cli-fresh-accounts" in first.stdout
     assert "created table cli-fresh-revoked_tokens" in first.stdout
     assert "tables ready (prefix 'cli-fresh-')" in first.stdout
-    assert sorted(client.list_tables()["TableNames"]) == [
-        "cli-fresh-accounts",
-        "cli-fresh-rate_limits",
-        "cli-fresh-revoked_tokens",
-    ]
+    assert sorted(client.list_tables()["TableNames"]) == EXPECTED_TABLES
 
     second = runner.invoke(args=["db", "init"])
     assert second.exit_code == 0, second.output
     assert "created table" not in second.stdout
     assert "tables ready (prefix 'cli-fresh-')" in second.stdout
-    assert sorted(client.list_tables()["TableNames"]) == [
-        "cli-fresh-accounts",
-        "cli-fresh-rate_limits",
-        "cli-fresh-revoked_tokens",
-    ]
+    assert sorted(client.list_tables()["TableNames"]) == EXPECTED_TABLES
 
     accounts = client.describe_table(TableName="cli-fresh-accounts")["Table"]
     assert accounts["TableStatus"] == "ACTIVE"
