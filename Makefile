@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format clean
+.PHONY: run test lint format clean package
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,5 +26,17 @@ format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The Lambda zip, built by Zappa from a venv holding only the runtime dependencies.
+STAGE ?= production
+LAMBDA_VENV := .venv-lambda
+package:
+	rm -rf $(LAMBDA_VENV)
+	$(PYTHON) -m venv $(LAMBDA_VENV)
+	$(LAMBDA_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt zappa==0.63.0
+	mkdir -p dist
+	VIRTUAL_ENV=$(abspath $(LAMBDA_VENV)) PATH=$(abspath $(LAMBDA_VENV))/bin:$$PATH \
+		$(LAMBDA_VENV)/bin/zappa package $(STAGE) --output dist/nativemessage-$(STAGE).zip
+	@ls -l dist/nativemessage-$(STAGE).zip
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(LAMBDA_VENV) dist .pytest_cache .ruff_cache
