@@ -23,6 +23,9 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
 
     app = Flask(__name__)
     app.config.update(MAX_CONTENT_LENGTH=settings.max_content_length, JSON_SORT_KEYS=False)
+    # No redirects (their bodies are HTML): a path is either a route or a 404 envelope.
+    app.url_map.merge_slashes = False
+    app.url_map.strict_slashes = False
     app.extensions[EXTENSION_KEY] = Services.from_settings(settings)
 
     init_extensions(app)

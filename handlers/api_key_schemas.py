@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, field_validator
 
 from handlers.schemas import StrictModel
 from models.roles import MESSAGES_READ, MESSAGES_SEND
@@ -23,6 +24,17 @@ class ApiKeyCreate(StrictModel):
     permissions: list[KeyPermission] | None = Field(
         default=None, min_length=1, description="Narrows the creator's permissions; omitted: all of them"
     )
+
+    @field_validator("expires_at")
+    @classmethod
+    def _representable_in_utc(cls, value: datetime | None) -> datetime | None:
+        # Dates near year 9999 overflow when moved to UTC; no key needs to live that long.
+        if value is not None:
+            try:
+                value.astimezone(UTC)
+            except OverflowError as exc:
+                raise ValueError("expires_at is out of range") from exc
+        return value
 
 
 class ApiKeyRotate(StrictModel):

@@ -23,8 +23,8 @@ bp = Blueprint("api_keys", __name__, url_prefix="/api/v1/api-keys")
 
 
 @bp.post("")
-@endpoint(body=ApiKeyCreate, responses={201: ApiKeyCreated, 409: ErrorEnvelope}, tags=("api-keys",), security=[BEARER])
 @require_permission(API_KEYS_MANAGE)
+@endpoint(body=ApiKeyCreate, responses={201: ApiKeyCreated, 409: ErrorEnvelope}, tags=("api-keys",), security=[BEARER])
 def create_key(body: ApiKeyCreate) -> Response:
     """Mint a key for the caller; the key is in this response and nowhere else, ever."""
     principal = current_principal()
@@ -53,8 +53,8 @@ def create_key(body: ApiKeyCreate) -> Response:
 
 
 @bp.get("")
-@endpoint(responses={200: ApiKeyList}, tags=("api-keys",), security=[BEARER])
 @require_permission(API_KEYS_MANAGE)
+@endpoint(responses={200: ApiKeyList}, tags=("api-keys",), security=[BEARER])
 def list_keys() -> Response:
     """The caller's keys; an admin sees every key of the tenant."""
     principal = current_principal()
@@ -65,16 +65,16 @@ def list_keys() -> Response:
 
 
 @bp.get("/<key_id>")
-@endpoint(responses={200: ApiKeyOut, 404: ErrorEnvelope}, tags=("api-keys",), security=[BEARER])
 @require_permission(API_KEYS_MANAGE)
+@endpoint(responses={200: ApiKeyOut, 404: ErrorEnvelope}, tags=("api-keys",), security=[BEARER])
 def get_key(key_id: str) -> Response:
     """One key's metadata (the caller's own; an admin: any of the tenant's)."""
     return json_response(key_out(_visible_key(key_id), services().clock.now()))
 
 
 @bp.delete("/<key_id>")
-@endpoint(responses={204: None, 404: ErrorEnvelope}, tags=("api-keys",), security=[BEARER])
 @require_permission(API_KEYS_MANAGE)
+@endpoint(responses={204: None, 404: ErrorEnvelope}, tags=("api-keys",), security=[BEARER])
 def revoke_key(key_id: str) -> Response:
     """Revoke a key, effective at once everywhere; revoking it again changes nothing."""
     svc = services()
@@ -83,6 +83,7 @@ def revoke_key(key_id: str) -> Response:
 
 
 @bp.post("/<key_id>/rotate")
+@require_permission(API_KEYS_MANAGE)
 @endpoint(
     body=ApiKeyRotate,
     body_optional=True,
@@ -90,7 +91,6 @@ def revoke_key(key_id: str) -> Response:
     tags=("api-keys",),
     security=[BEARER],
 )
-@require_permission(API_KEYS_MANAGE)
 def rotate_key(key_id: str, body: ApiKeyRotate) -> Response:
     """A new key (shown once) replacing this one, which keeps working for ``grace_seconds``."""
     svc = services()

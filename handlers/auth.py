@@ -39,14 +39,10 @@ BAD_CREDENTIALS = "Invalid username or password"
 @endpoint(body=LoginRequest, responses={200: TokenPair, 401: ErrorEnvelope}, tags=("auth",))
 def login(body: LoginRequest) -> Response:
     """Exchange a username and password for an access and a refresh token."""
-    users = services().users
-    user = users.find_by_username(body.username)
-    # Verified even for an unknown user (against a dummy hash) so both answers take as long.
-    password_ok = verify_password(user.password_hash if user else None, body.password)
-    if user is None or not password_ok or user.disabled:
+    user = check_credentials(body.username, body.password)
+    if user is None:
         raise Unauthorized(BAD_CREDENTIALS, code="invalid_credentials")
     g.log_tenant = user.tenant_id
-    _upgrade_hash_if_needed(user, body.password)
     tokens = TokenPair(
         access_token=_access_token(user),
         refresh_token=create_refresh_token(
@@ -78,11 +74,27 @@ def logout() -> Response:
     return Response(status=204, headers=NO_STORE)
 
 
+def check_credentials(username: str, password: str) -> User | None:
+    """The active user with this username and password, or None (the API's and the dashboard's login)."""
+    user = services().users.find_by_username(username)
+    # Verified even for an unknown user (against a dummy hash) so both answers take as long.
+    password_ok = verify_password(user.password_hash if user else None, password)
+    if user is None or not password_ok or user.disabled:
+        return None
+    _upgrade_hash_if_needed(user, password)
+    return user
+
+
 def _login_username() -> str:
-    payload = request.get_json(silent=True)
+    try:
+        payload = request.get_json(silent=True)
+    except Exception:  # too large or too deep: validation answers it; a key function must not raise
+        payload = None
     username = payload.get("username") if isinstance(payload, dict) else None
     # A body without a username is refused by validation; count it against the IP instead.
-    return f"user:{username_key(username)}" if isinstance(username, str) and username else f"ip:{client_ip()}"
+    if isinstance(username, str) and 0 < len(username) <= 256:
+        return f"user:{username_key(username)}"
+    return f"ip:{client_ip()}"
 
 
 def _refresh_token_user() -> User:

@@ -95,7 +95,11 @@ def parse_body(model: type[Model]) -> Model:
     """The request's JSON object validated against ``model``; InvalidRequest otherwise."""
     if not request.is_json:
         raise InvalidRequest("Send a JSON body with Content-Type: application/json")
-    payload = request.get_json(silent=True)
+    try:
+        payload = request.get_json(silent=True)
+    except RecursionError as exc:
+        # json.loads recurses per nesting level; silent=True only covers ValueError.
+        raise InvalidRequest("The request body is nested too deeply") from exc
     if payload is None:
         raise InvalidRequest("The request body is not valid JSON")
     if not isinstance(payload, dict):

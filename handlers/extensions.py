@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, Response
+import jwt as pyjwt
+from flask import Flask, Response, request
 from flask_jwt_extended import JWTManager
 
 from handlers.errors import error_response
@@ -55,6 +56,21 @@ def _is_revoked(_header: dict, payload: dict) -> bool:
     if payload.get("type") != "refresh":
         return False
     return services().revoked_tokens.is_revoked(str(payload.get("jti", "")))
+
+
+REQUIRED_CLAIMS = ("exp", "iat", "jti", "type", "sub", "tid")
+
+
+@jwt.token_verification_loader
+def _has_required_claims(_header: dict, payload: dict) -> bool:
+    # PyJWT checks exp only when present (a signed token without one would live forever), and
+    # flask-jwt-extended fills in a missing type ("access") and jti: so look at the token as sent.
+    _scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    try:
+        sent = pyjwt.decode(token, options={"verify_signature": False})
+    except pyjwt.PyJWTError:
+        return False
+    return all(name in sent and name in payload for name in REQUIRED_CLAIMS)
 
 
 @jwt.unauthorized_loader

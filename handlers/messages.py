@@ -25,13 +25,13 @@ IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spa
 
 
 @bp.post("")
+@require_permission(MESSAGES_SEND)
 @endpoint(
     body=MessageCreate,
     responses={201: MessageOut, 409: ErrorEnvelope},
     tags=("messages",),
     security=[BEARER, API_KEY],
 )
-@require_permission(MESSAGES_SEND)
 def send_message(body: MessageCreate) -> Response:
     """Accept a message for delivery (stored as ``queued``); safe to retry with an Idempotency-Key."""
     principal = current_principal()
@@ -55,8 +55,8 @@ def send_message(body: MessageCreate) -> Response:
 
 
 @bp.get("")
-@endpoint(query=MessageListQuery, responses={200: MessagePage}, tags=("messages",), security=[BEARER, API_KEY])
 @require_permission(MESSAGES_READ)
+@endpoint(query=MessageListQuery, responses={200: MessagePage}, tags=("messages",), security=[BEARER, API_KEY])
 def list_messages(query: MessageListQuery) -> Response:
     """The caller's tenant's messages, newest first, ``limit`` at a time."""
     tenant_id = current_principal().tenant_id
@@ -67,8 +67,8 @@ def list_messages(query: MessageListQuery) -> Response:
 
 
 @bp.get("/<message_id>")
-@endpoint(responses={200: MessageOut, 404: ErrorEnvelope}, tags=("messages",), security=[BEARER, API_KEY])
 @require_permission(MESSAGES_READ)
+@endpoint(responses={200: MessageOut, 404: ErrorEnvelope}, tags=("messages",), security=[BEARER, API_KEY])
 def get_message(message_id: str) -> Response:
     """One message of the caller's tenant; any other id is a 404."""
     message = services().messages.get(current_principal().tenant_id, message_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Literal
 
 from flask import g, request
@@ -122,14 +122,21 @@ def authenticated(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def require_permission(permission: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Require a principal holding ``permission`` (401 without credentials, 403 without the right)."""
+    """Require a principal holding ``permission`` (401 without credentials, 403 without the right).
+
+    Managing keys and users is checked against the caller's account as it is now (one consistent
+    read), not as the 15-minute access token remembers it: a demoted or disabled admin loses these
+    rights at once.
+    """
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             principal = current_principal()
-            if principal.auth == "api_key" and permission in CREDENTIAL_PERMISSIONS:
-                raise Forbidden("API keys cannot manage API keys or users; use a user's access token")
+            if permission in CREDENTIAL_PERMISSIONS:
+                if principal.auth == "api_key":
+                    raise Forbidden("API keys cannot manage API keys or users; use a user's access token")
+                principal = _refreshed_from_account(principal)
             if not principal.can(permission):
                 raise Forbidden(f"This request needs the {permission} permission")
             return view(*args, **kwargs)
@@ -137,3 +144,12 @@ def require_permission(permission: str) -> Callable[[Callable[..., Any]], Callab
         return wrapper
 
     return decorate
+
+
+def _refreshed_from_account(principal: Principal) -> Principal:
+    user = services().users.find_by_username(principal.username)
+    if user is None or user.user_id != principal.user_id or user.tenant_id != principal.tenant_id or user.disabled:
+        raise Unauthorized("The account behind this token is disabled or no longer exists")
+    current = replace(principal, role=user.role, permissions=permissions_for(user.role))
+    g.principal = current
+    return current

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
+from flask_jwt_extended import decode_token
 from flask_limiter import Limiter, RequestLimit
 from limits import parse
 from limits.storage import MemoryStorage
@@ -24,7 +25,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 # Imported for its side effect: defining the class registers the dynamodb:// scheme with limits.
 import models.rate_limit_storage  # noqa: F401
-from handlers.errors import ApiError
+from handlers.errors import ApiError, Unauthorized
 from handlers.principal import credential_reached_store, current_principal, remember_principal_error
 from handlers.services import services
 
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 
 # Liveness and the API document are never limited (load balancers and docs tools poll them).
 EXEMPT_ENDPOINTS = frozenset({"health.health", "health.openapi_document"})
+REFRESH_TOKEN_ENDPOINTS = frozenset({"auth.refresh", "auth.logout"})
 SATURATION_KEY = "nativemessage.saturated"
 LOCAL_LIMITER_KEY = "nativemessage.local_limiter"
 
@@ -69,10 +71,17 @@ def client_ip() -> str:
 
 
 def rate_limit_subject() -> Subject:
-    """The subject of this request, resolved once (it authenticates the request if it can)."""
+    """The subject of this request, resolved once (it authenticates the request if it can).
+
+    It never raises: flask-limiter would take any exception for a storage failure.
+    """
     subject = g.get("rate_limit_subject")
     if subject is None:
-        subject = _resolve_subject()
+        try:
+            subject = _resolve_subject()
+        except Exception:
+            log.exception("rate limit subject unresolved; counting the request against its IP")
+            subject = Subject(f"ip:{client_ip()}", services().settings.unauthenticated_rate_limit)
         g.rate_limit_subject = subject
     return subject
 
@@ -80,34 +89,55 @@ def rate_limit_subject() -> Subject:
 def _resolve_subject() -> Subject:
     svc = services()
     anonymous = Subject(f"ip:{client_ip()}", svc.settings.unauthenticated_rate_limit)
-    if "Authorization" not in request.headers and "X-API-Key" not in request.headers:
-        return anonymous
     try:
-        principal = current_principal()
+        if request.endpoint in REFRESH_TOKEN_ENDPOINTS:
+            tenant_id = _refresh_token_tenant()
+        elif "Authorization" in request.headers or "X-API-Key" in request.headers:
+            tenant_id = current_principal().tenant_id
+        else:
+            return anonymous
     except Exception as exc:  # any authentication failure: the view raises it again
         # flask-limiter treats an exception here as a storage failure, so keep it for the view.
         remember_principal_error(exc)
         if credential_reached_store():
             return anonymous  # a well-formed key was looked up: a real guess, counted everywhere
         return Subject(f"refused:{client_ip()}", svc.settings.unauthenticated_rate_limit, local=True)
-    return Subject(f"tenant:{principal.tenant_id}", f"{svc.tenant_limits.per_minute(principal.tenant_id)}/minute")
+    return Subject(f"tenant:{tenant_id}", f"{svc.tenant_limits.per_minute(tenant_id)}/minute")
+
+
+def _refresh_token_tenant() -> str:
+    # Refresh and logout carry a refresh token: count them against its tenant like any request.
+    # decode_token checks signature, expiry, type claims, issuer and audience, but not the revocation
+    # list; the view checks that (once), so the subject costs no extra read.
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme != "Bearer" or not token:
+        raise Unauthorized("Authentication required: send Authorization: Bearer <refresh token>")
+    claims = decode_token(token)
+    tenant_id = claims.get("tid")
+    if claims.get("type") != "refresh" or not isinstance(tenant_id, str) or not tenant_id:
+        raise Unauthorized("A refresh token is required")
+    return tenant_id
 
 
 limiter = Limiter(
     key_func=lambda: rate_limit_subject().key,
     application_limits=[lambda: rate_limit_subject().limit],
+    # Local subjects were counted in memory by _check_local_limits; route limits (login) still apply.
+    application_limits_exempt_when=lambda: rate_limit_subject().local,
     # Our after_request writes the headers: flask-limiter would add Retry-After to every response.
     headers_enabled=False,
-    # If DynamoDB fails, count in process memory (and log) rather than refuse every request.
+    # If DynamoDB fails, count in process memory (and log) rather than refuse every request; and a
+    # storage error flask-limiter meets after that switch (in-flight requests) is logged, not a 500.
     in_memory_fallback_enabled=True,
+    swallow_errors=True,
     on_breach=lambda limit: _remember_saturation(limit),
 )
 
 
 @limiter.request_filter
 def _exempt() -> bool:
-    # Local subjects were already counted in memory by _check_local_limits.
-    return request.endpoint in EXEMPT_ENDPOINTS or rate_limit_subject().local
+    return request.endpoint in EXEMPT_ENDPOINTS
 
 
 def init_rate_limits(app: Flask) -> None:
@@ -154,8 +184,9 @@ def _saturation() -> Saturation:
 
 
 def _remember_saturation(limit: RequestLimit) -> None:
+    # Only the application-wide limit: route limits (login) have keys and scopes of their own.
     key = limit.request_args[0] if limit.request_args else ""
-    if key.startswith("tenant:"):
+    if key == rate_limit_subject().key:
         _saturation().remember(key, limit.limit.amount, limit.window[0])
 
 

@@ -17,8 +17,8 @@ bp = Blueprint("users", __name__, url_prefix="/api/v1")
 
 
 @bp.get("/me")
-@endpoint(responses={200: Me}, tags=("users",), security=[BEARER, API_KEY])
 @authenticated
+@endpoint(responses={200: Me}, tags=("users",), security=[BEARER, API_KEY])
 def me() -> Response:
     """The authenticated principal: tenant, user, role, permissions and how it authenticated."""
     principal = current_principal()
@@ -36,8 +36,8 @@ def me() -> Response:
 
 
 @bp.post("/users")
-@endpoint(body=UserCreate, responses={201: UserOut, 409: ErrorEnvelope}, tags=("users",), security=[BEARER])
 @require_permission(USERS_MANAGE)
+@endpoint(body=UserCreate, responses={201: UserOut, 409: ErrorEnvelope}, tags=("users",), security=[BEARER])
 def create_user(body: UserCreate) -> Response:
     """Create a user in the caller's tenant (the tenant is never taken from the body)."""
     tenant_id = current_principal().tenant_id
@@ -47,8 +47,8 @@ def create_user(body: UserCreate) -> Response:
 
 
 @bp.get("/users")
-@endpoint(responses={200: UserList}, tags=("users",), security=[BEARER])
 @require_permission(USERS_MANAGE)
+@endpoint(responses={200: UserList}, tags=("users",), security=[BEARER])
 def list_users() -> Response:
     """Every user of the caller's tenant."""
     users = services().users.list_for_tenant(current_principal().tenant_id)
@@ -56,21 +56,21 @@ def list_users() -> Response:
 
 
 @bp.get("/users/<user_id>")
-@endpoint(responses={200: UserOut, 404: ErrorEnvelope}, tags=("users",), security=[BEARER])
 @require_permission(USERS_MANAGE)
+@endpoint(responses={200: UserOut, 404: ErrorEnvelope}, tags=("users",), security=[BEARER])
 def get_user(user_id: str) -> Response:
     """One user of the caller's tenant; other tenants' users are 404."""
     return json_response(user_out(services().users.get_in_tenant(current_principal().tenant_id, user_id)))
 
 
 @bp.patch("/users/<user_id>")
+@require_permission(USERS_MANAGE)
 @endpoint(
     body=UserUpdate,
     responses={200: UserOut, 404: ErrorEnvelope, 409: ErrorEnvelope},
     tags=("users",),
     security=[BEARER],
 )
-@require_permission(USERS_MANAGE)
 def update_user(user_id: str, body: UserUpdate) -> Response:
     """Change a user's role or disabled flag."""
     if body.role is None and body.disabled is None:
@@ -78,9 +78,10 @@ def update_user(user_id: str, body: UserUpdate) -> Response:
     principal = current_principal()
     users = services().users
     user = users.get_in_tenant(principal.tenant_id, user_id)
-    if user.user_id == principal.user_id and (body.disabled or (body.role not in (None, user.role))):
-        # An admin who demotes or disables themselves can lock a tenant out of user management.
-        raise ResourceConflict("You cannot change your own role or disable yourself; ask another admin")
+    if user.user_id == principal.user_id:
+        # Changing your own role or status is how an admin locks a tenant out (or back in after
+        # being disabled with a token still valid): another admin must do it.
+        raise ResourceConflict("You cannot change your own account; ask another admin")
     return json_response(user_out(users.update(user, role=body.role, disabled=body.disabled)))
 
 

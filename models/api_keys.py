@@ -12,6 +12,7 @@ from models.clock import iso
 from models.dynamo import (
     DynamoDB,
     TransactionCancelled,
+    backoff,
     error_code,
     from_item,
     to_item,
@@ -51,7 +52,7 @@ class ApiKeyRepository:
     ) -> tuple[ApiKey, str]:
         """Mint a key for ``creator``; return its metadata and the key, which is never stored."""
         secret = generate_key(prefix)
-        for _ in range(UPDATE_ATTEMPTS):
+        for attempt in range(UPDATE_ATTEMPTS):
             current = self._users.reload(creator)
             if current.disabled:
                 raise Conflict("the key's owner is disabled")
@@ -94,6 +95,7 @@ class ApiKeyRepository:
                 transact_write(self._db.client, actions)
             except TransactionCancelled as exc:
                 if exc.failed_condition(0):
+                    backoff(attempt)
                     continue
                 if rotated_from is not None and exc.failed_condition(3):
                     raise Conflict("the key was revoked meanwhile") from exc
@@ -159,7 +161,7 @@ class ApiKeyRepository:
                 "ExpressionAttributeValues": to_item({":now": iso(now)}),
             }
         }
-        for _ in range(UPDATE_ATTEMPTS):
+        for attempt in range(UPDATE_ATTEMPTS):
             try:
                 creator = self._users.reload(self._creator_stub(key))
             except NotFound:
@@ -172,6 +174,7 @@ class ApiKeyRepository:
                 )
             except TransactionCancelled as exc:
                 if exc.failed_condition(0):
+                    backoff(attempt)
                     continue
                 raise
             return replace(key, revoked_at=iso(now))

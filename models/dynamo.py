@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import threading
+import time
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, Iterator, Mapping
@@ -19,6 +21,8 @@ RETRYABLE_CODES = frozenset(
         "ServiceUnavailable",
         "LimitExceededException",
         "TransactionInProgressException",
+        # A plain write that met a transaction on the same item: nothing was written; retry.
+        "TransactionConflictException",
     }
 )
 
@@ -125,6 +129,12 @@ def transact_write(client: Any, actions: list[dict[str, Any]]) -> None:
             if error_code(exc) != "TransactionCanceledException":
                 raise
             reasons = [reason.get("Code", "None") for reason in exc.response.get("CancellationReasons", [])]  # type: ignore[attr-defined]
-            if any(code in RETRYABLE_CODES or code == "ThrottlingError" for code in reasons):
+            # TransactionConflict: another transaction held an item; nothing was written, so retrying is safe.
+            if any(code in RETRYABLE_CODES or code in ("ThrottlingError", "TransactionConflict") for code in reasons):
                 raise StoreUnavailable() from exc
             raise TransactionCancelled(reasons) from exc
+
+
+def backoff(attempt: int) -> None:
+    """Sleep a little before retrying an optimistic write (full jitter, 20 ms doubling per attempt)."""
+    time.sleep(random.uniform(0, 0.02 * 2**attempt))  # noqa: S311 - jitter, not a secret

@@ -10,6 +10,7 @@ from typing import Any
 from models.dynamo import (
     DynamoDB,
     TransactionCancelled,
+    backoff,
     error_code,
     from_item,
     to_item,
@@ -22,7 +23,7 @@ from models.tables import ACCOUNTS
 
 TENANT_INDEX = "by_tenant"
 # Optimistic-concurrency retries when a key is created while the user changes.
-UPDATE_ATTEMPTS = 3
+UPDATE_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ class UserRepository:
             changes["role"] = role
         if disabled is not None:
             changes["disabled"] = disabled
-        for _ in range(UPDATE_ATTEMPTS):
+        for attempt in range(UPDATE_ATTEMPTS):
             current = self.reload(user)
             updated = User(**{**current.__dict__, **changes, "updated_at": _now()})
             actions = [self.user_write(current, updated)]
@@ -149,6 +150,7 @@ class UserRepository:
                 transact_write(self._db.client, actions)
             except TransactionCancelled as exc:
                 if exc.failed_condition(0):
+                    backoff(attempt)
                     continue  # a key was created or revoked meanwhile: re-read and retry
                 raise
             return User(**{**updated.__dict__, "keys_version": current.keys_version + 1})

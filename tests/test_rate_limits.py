@@ -97,8 +97,11 @@ def test_a_tenant_override_takes_effect_on_the_next_window(app, client, admin, c
 def test_once_full_this_process_rejects_without_writing(app, client, admin, dynamodb_calls):
     set_limit(app, "acme", 2)
     app.extensions["nativemessage"].tenant_limits._cache.clear()
+    dynamodb_calls.clear()
     for _ in range(3):  # 200, 200, then the 429 that tells this process the window is full
         client.get("/api/v1/me", headers=admin)
+    # Those were counted in DynamoDB (not in a memory fallback left by another test).
+    assert dynamodb_calls.count("UpdateItem:rate_limits") == 3
     dynamodb_calls.clear()
 
     rejected = [client.get("/api/v1/me", headers=admin) for _ in range(5)]
