@@ -34,9 +34,30 @@ from models.users import User
 PASSWORD = "correct horse battery staple"
 
 
+# TEST_DYNAMODB_LOCAL=1 runs the tests marked ``dynamodb_local`` against Amazon's DynamoDB Local
+# instead of moto (make test does, where Java is available): stricter about expressions and types.
+ON_DYNAMODB_LOCAL = os.environ.get("TEST_DYNAMODB_LOCAL") == "1"
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local_endpoint() -> Iterator[str]:
+    """One DynamoDB Local for the session (tests use tables of their own prefix)."""
+    from tests.dynamodb_local import dynamodb_local, unavailable_reason
+
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    with dynamodb_local() as endpoint:
+        yield endpoint
+
+
 @pytest.fixture
-def aws() -> Iterator[None]:
-    """Every AWS call inside goes to moto's in-memory mock."""
+def aws(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every AWS call inside goes to moto's in-memory mock (or, on request, DynamoDB Local)."""
+    if ON_DYNAMODB_LOCAL:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", request.getfixturevalue("dynamodb_local_endpoint"))
+        yield
+        return
     with mock_aws():
         yield
 
@@ -49,8 +70,10 @@ def jwt_secret() -> str:
 
 @pytest.fixture
 def app(aws: None, jwt_secret: str) -> Flask:
-    """The app in the test environment, with its tables created in moto."""
-    application = create_app({"environment": "test", "jwt_secret_key": jwt_secret, "table_prefix": "test-"})
+    """The app in the test environment, with its tables created (in moto, or DynamoDB Local)."""
+    # A shared DynamoDB Local keeps tables between tests: each test gets its own.
+    prefix = f"t{secrets.token_hex(4)}-" if ON_DYNAMODB_LOCAL else "test-"
+    application = create_app({"environment": "test", "jwt_secret_key": jwt_secret, "table_prefix": prefix})
     create_tables(services_of(application).db)
     return application
 

@@ -7,6 +7,8 @@ import pytest
 from models.key_format import generate_key
 from tests.conftest import api_key, assert_error, bearer
 
+pytestmark = pytest.mark.dynamodb_local
+
 MANAGEMENT_CALLS = [
     ("post", "/api/v1/api-keys", {"name": "x"}),
     ("get", "/api/v1/api-keys", None),

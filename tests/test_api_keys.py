@@ -12,6 +12,8 @@ from handlers.request_log import JsonFormatter
 from models.key_format import key_digest
 from tests.conftest import api_key, assert_error, bearer
 
+pytestmark = pytest.mark.dynamodb_local
+
 TEST_KEY = re.compile(r"^nmk_test_[0-9A-Za-z]{36}$")
 
 

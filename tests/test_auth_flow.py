@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import jwt
+import pytest
 
 from tests.conftest import assert_error, bearer
+
+pytestmark = pytest.mark.dynamodb_local
 
 
 def test_login_returns_the_documented_token_response(client, make_user):

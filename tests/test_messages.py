@@ -6,6 +6,8 @@ import pytest
 
 from tests.conftest import api_key, assert_error, bearer
 
+pytestmark = pytest.mark.dynamodb_local
+
 MESSAGE = {"to": "+14155550123", "body": "Your code is 123456"}
 
 

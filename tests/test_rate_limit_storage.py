@@ -13,6 +13,8 @@ from limits.strategies import FixedWindowRateLimiter, SlidingWindowCounterRateLi
 
 from models.rate_limit_storage import DynamoDBStorage
 
+pytestmark = pytest.mark.dynamodb_local
+
 
 class Clock:
     def __init__(self, now: float = 1_800_000_000.0) -> None:

@@ -8,6 +8,8 @@ import pytest
 
 from models.errors import Conflict, NotFound
 
+pytestmark = pytest.mark.dynamodb_local
+
 
 def test_concurrent_creation_of_one_username_admits_exactly_one(svc):
     svc.tenants.create("acme")

@@ -6,6 +6,8 @@ import pytest
 
 from tests.conftest import assert_error, bearer
 
+pytestmark = pytest.mark.dynamodb_local
+
 NEW_USER = {"username": "carol", "password": "a long enough password", "role": "member"}
 
 
