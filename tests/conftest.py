@@ -62,6 +62,20 @@ def aws(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iter
         yield
 
 
+@pytest.fixture(autouse=True)
+def _limiter_counts_in_dynamodb_again() -> Iterator[None]:
+    """Each test starts with the (module-global) limiter counting in its storage, not in memory.
+
+    A test that makes DynamoDB fail switches flask-limiter to its in-memory fallback until a health
+    check passes; in production one app lives per process, here that state must not leak.
+    """
+    from handlers.rate_limits import limiter
+
+    limiter._storage_dead = False
+    yield
+    limiter._storage_dead = False
+
+
 @pytest.fixture
 def jwt_secret() -> str:
     """The signing secret of the test app."""
