@@ -12,6 +12,7 @@ from handlers.errors import register_error_handlers
 from handlers.extensions import init_extensions
 from handlers.rate_limits import init_rate_limits
 from handlers.request_log import configure_logging, init_request_log
+from handlers.security_headers import init_security_headers
 from handlers.services import EXTENSION_KEY, Services
 
 
@@ -31,6 +32,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     init_extensions(app)
     register_error_handlers(app)
     init_request_log(app)
+    init_security_headers(app)
     init_rate_limits(app)
     for blueprint in (health.bp, auth.bp, users.bp, api_keys.bp, messages.bp):
         app.register_blueprint(blueprint)

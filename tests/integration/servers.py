@@ -82,7 +82,10 @@ def moto_server() -> Iterator[str]:
     thread.start()
     try:
         host, port = server.server_address[:2]
-        yield f"http://{host}:{port}"
+        url = f"http://{host}:{port}"
+        # moto keeps its data per process, not per server: start every server empty.
+        requests.post(f"{url}/moto-api/reset", timeout=10).raise_for_status()
+        yield url
     finally:
         server.shutdown()
         thread.join(timeout=10)

@@ -1,0 +1,48 @@
+"""API3:2023 Broken Object Property Level Authorization: mass assignment and over-exposed fields."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import assert_error
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        (
+            "/api/v1/users",
+            {"username": "eve", "password": "a long enough password", "role": "member", "tenant_id": "globex"},
+        ),
+        (
+            "/api/v1/users",
+            {"username": "eve", "password": "a long enough password", "role": "member", "disabled": True},
+        ),
+        ("/api/v1/users", {"username": "eve", "password": "a long enough password", "role": "member", "id": "usr_x"}),
+        ("/api/v1/api-keys", {"name": "k", "tenant_id": "globex"}),
+        ("/api/v1/api-keys", {"name": "k", "created_by": "usr_01ARZ3NDEKTSV4RRFFQ69G5FAV"}),
+        ("/api/v1/api-keys", {"name": "k", "key": "nmk_test_chosen"}),
+        ("/api/v1/messages", {"to": "+14155550123", "body": "x", "status": "delivered"}),
+        ("/api/v1/messages", {"to": "+14155550123", "body": "x", "tenant_id": "globex"}),
+    ],
+)
+def test_fields_a_client_may_not_set_are_refused(client, world, path, body):
+    assert_error(client.post(path, json=body, headers=world.headers["admin-jwt"]), 400, "invalid_request")
+
+
+def test_patch_accepts_only_role_and_disabled(client, world):
+    target = world.users["viewer"].user_id
+    for body in ({"username": "renamed"}, {"tenant_id": "globex"}, {"password_hash": "x"}):
+        response = client.patch(f"/api/v1/users/{target}", json=body, headers=world.headers["admin-jwt"])
+        assert_error(response, 400, "invalid_request")
+
+
+def test_no_response_exposes_hashes_digests_or_internal_keys(client, world):
+    admin = world.headers["admin-jwt"]
+    bodies = [
+        client.get(path, headers=admin).get_data(as_text=True)
+        for path in ("/api/v1/users", "/api/v1/api-keys", "/api/v1/messages", "/api/v1/me")
+    ]
+    for body in bodies:
+        for secret_marker in ("argon2", "password", "digest", "APIKEY#", "USER#", "gsi1", "keys_version"):
+            assert secret_marker not in body

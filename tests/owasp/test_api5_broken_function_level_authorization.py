@@ -1,0 +1,78 @@
+"""API5:2023 Broken Function Level Authorization: the whole permission matrix, each role on each endpoint."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import bearer
+
+PRINCIPALS = ["admin-jwt", "member-jwt", "viewer-jwt", "admin-key", "member-key", "viewer-key", "none"]
+
+# endpoint -> status for each principal, in PRINCIPALS order.
+MATRIX = {
+    "GET /me":                    (200, 200, 200, 200, 200, 200, 401),
+    "POST /users":                (201, 403, 403, 403, 403, 403, 401),
+    "GET /users":                 (200, 403, 403, 403, 403, 403, 401),
+    "GET /users/{user}":          (200, 403, 403, 403, 403, 403, 401),
+    "PATCH /users/{user}":        (200, 403, 403, 403, 403, 403, 401),
+    "POST /api-keys":             (201, 201, 403, 403, 403, 403, 401),
+    "GET /api-keys":              (200, 200, 403, 403, 403, 403, 401),
+    "GET /api-keys/{own_key}":    (200, 200, 403, 403, 403, 403, 401),
+    "DELETE /api-keys/{own_key}": (204, 204, 403, 403, 403, 403, 401),
+    "POST /api-keys/{own_key}/rotate": (201, 201, 403, 403, 403, 403, 401),
+    "POST /messages":             (201, 201, 403, 201, 201, 403, 401),
+    "GET /messages":              (200, 200, 200, 200, 200, 200, 401),
+    "GET /messages/{message}":    (200, 200, 200, 200, 200, 200, 401),
+}  # fmt: skip
+
+BODIES = {
+    "POST /users": {"username": "new-{n}", "password": "a long enough password", "role": "viewer"},
+    "PATCH /users/{user}": {"role": "viewer"},
+    "POST /api-keys": {"name": "matrix"},
+    "POST /api-keys/{own_key}/rotate": {},
+    "POST /messages": {"to": "+14155550123", "body": "matrix"},
+}
+
+CASES = [
+    (endpoint, principal, statuses[i])
+    for endpoint, statuses in MATRIX.items()
+    for i, principal in enumerate(PRINCIPALS)
+]
+
+
+@pytest.mark.parametrize(("endpoint", "principal", "expected"), CASES, ids=[f"{e} as {p}" for e, p, _ in CASES])
+def test_permission_matrix(client, world, make_user, make_key, endpoint, principal, expected):
+    method, template = endpoint.split(" ", 1)
+    # Objects the caller may legitimately address: a viewer of acme, the member's own key, a message.
+    owner = world.headers["member-jwt"] if principal.startswith("member") else world.headers["admin-jwt"]
+    own_key = make_key(owner, name="target")["id"]
+    message = client.post(
+        "/api/v1/messages", json={"to": "+14155550123", "body": "t"}, headers=world.headers["admin-jwt"]
+    )
+    path = "/api/v1" + template.format(
+        user=world.users["viewer"].user_id, own_key=own_key, message=message.get_json()["id"]
+    )
+    body = BODIES.get(endpoint)
+    if body and "username" in body:
+        body = {**body, "username": f"new-{principal}"}
+    response = client.open(path, method=method, headers=world.headers[principal], json=body)
+    assert response.status_code == expected, response.get_data(as_text=True)
+
+
+def test_the_matrix_covers_every_documented_operation(client):
+    documented = {
+        f"{method.upper()} {path.removeprefix('/api/v1')}"
+        for path, operations in client.get("/api/v1/openapi.json").get_json()["paths"].items()
+        for method in operations
+        if path not in ("/api/v1/health", "/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/logout")
+    }
+    covered = {endpoint.replace("{user}", "{user_id}").replace("{own_key}", "{key_id}").replace("{message}", "{message_id}")
+               for endpoint in MATRIX}  # fmt: skip
+    assert documented == covered
+
+
+def test_a_demoted_users_keys_follow_at_once(client, world, make_user, login, make_key):
+    member = make_user("demote-me@acme", role="member")
+    key = {"X-API-Key": make_key(bearer(login(member)["access_token"]))["key"]}
+    client.patch(f"/api/v1/users/{member.user_id}", json={"role": "viewer"}, headers=world.headers["admin-jwt"])
+    assert client.post("/api/v1/messages", json={"to": "+14155550123", "body": "x"}, headers=key).status_code == 403
