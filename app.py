@@ -8,6 +8,7 @@ from flask import Flask
 
 from config import Settings
 from handlers import api_keys, auth, health, messages, users
+from handlers.dashboard import init_dashboard
 from handlers.errors import register_error_handlers
 from handlers.extensions import init_extensions
 from handlers.rate_limits import init_rate_limits
@@ -22,7 +23,8 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     settings.validate()
     configure_logging(settings.log_level)
 
-    app = Flask(__name__)
+    # The dashboard serves its own static files under /dashboard/static; nothing else is static.
+    app = Flask(__name__, static_folder=None)
     app.config.update(MAX_CONTENT_LENGTH=settings.max_content_length, JSON_SORT_KEYS=False)
     # No redirects (their bodies are HTML): a path is either a route or a 404 envelope.
     app.url_map.merge_slashes = False
@@ -36,6 +38,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     init_rate_limits(app)
     for blueprint in (health.bp, auth.bp, users.bp, api_keys.bp, messages.bp):
         app.register_blueprint(blueprint)
+    init_dashboard(app)
 
     from cli import register_cli
 

@@ -1,0 +1,97 @@
+"""Settings → Users (admins): the tenant's users; create one, change a role, disable or enable."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from pydantic import ValidationError
+
+from handlers.endpoint import validation_details
+from handlers.errors import InvalidRequest
+from handlers.principal import current_principal, require_permission
+from handlers.schemas import UserCreate, UserUpdate
+from handlers.services import services
+from models.errors import Conflict
+from models.passwords import hash_password
+from models.roles import USERS_MANAGE, Role
+
+bp = Blueprint("users", __name__, url_prefix="/settings/users")
+
+ROLES = [role.value for role in Role]
+FIELD_LABELS = {"username": "Username", "password": "Password", "role": "Role"}
+# The same rule and words as PATCH /api/v1/users/<id> (handlers/users.py).
+SELF_CHANGE_REFUSED = "You cannot change your own account; ask another admin"
+
+
+@bp.get("")
+@require_permission(USERS_MANAGE)
+def list_users() -> Response:
+    """Every user of the admin's tenant, with the forms to manage them."""
+    return _users_page()
+
+
+@bp.post("")
+@require_permission(USERS_MANAGE)
+def create_user() -> Response:
+    """Create a user in the admin's tenant, validated by the API's own model."""
+    form = request.form
+    try:
+        body = UserCreate(
+            username=form.get("username", ""), password=form.get("password", ""), role=form.get("role", "")
+        )
+    except ValidationError as exc:
+        problems = [
+            f"{FIELD_LABELS.get(detail['field'], detail['field'])}: {detail['message']}"
+            for detail in validation_details(exc)
+        ]
+        return _users_page(errors=problems, status=400)
+    try:
+        user = services().users.create(
+            current_principal().tenant_id, body.username, hash_password(body.password), body.role
+        )
+    except Conflict:
+        return _users_page(errors=[f"The username “{body.username}” is already taken."], status=409)
+    flash(f"Created {user.username} ({user.role}).", "success")
+    return redirect(url_for(".list_users"), 303)
+
+
+@bp.post("/<user_id>")
+@require_permission(USERS_MANAGE)
+def update_user(user_id: str) -> Response:
+    """Change a user's role, or disable or enable them (never one's own)."""
+    disabled = {"true": True, "false": False}.get(request.form.get("disabled", ""))
+    try:
+        body = UserUpdate(role=request.form.get("role") or None, disabled=disabled)
+    except ValidationError as exc:
+        raise InvalidRequest("Choose one of the roles offered.") from exc
+    if body.role is None and body.disabled is None:
+        raise InvalidRequest("Nothing to change: choose a role, or disable or enable the user.")
+    principal = current_principal()
+    users = services().users
+    user = users.get_in_tenant(principal.tenant_id, user_id)
+    if user.user_id == principal.user_id:
+        # Changing your own role or status is how an admin locks a tenant out: another admin must do it.
+        flash(SELF_CHANGE_REFUSED + ".", "error")
+        return redirect(url_for(".list_users"), 303)
+    updated = users.update(user, role=body.role, disabled=body.disabled)
+    if body.disabled is not None:
+        state = "disabled; their keys stop working" if updated.disabled else "enabled"
+        flash(f"{updated.username} is {state}.", "success")
+    else:
+        flash(f"{updated.username} is now {updated.role}.", "success")
+    return redirect(url_for(".list_users"), 303)
+
+
+def _users_page(errors: list[str] | None = None, status: int = 200) -> Response:
+    principal = current_principal()
+    users = sorted(services().users.list_for_tenant(principal.tenant_id), key=lambda user: user.username.casefold())
+    form = request.form if request.method == "POST" else {}
+    html = render_template(
+        "dashboard/users.html",
+        section="users",
+        users=users,
+        roles=ROLES,
+        errors=errors or [],
+        new_username=form.get("username", ""),
+        new_role=form.get("role", "member"),
+    )
+    return Response(html, status=status, mimetype="text/html")
