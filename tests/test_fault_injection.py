@@ -143,6 +143,7 @@ def test_key_creation(client, svc, make_user, login, injector, fault):
 def test_role_change_propagated_to_keys(client, svc, make_user, login, admin, make_key, injector, fault):
     member = make_user("maria", role="member")
     keys = [make_key(bearer(login(member)["access_token"]), name=f"k{n}")["key"] for n in range(2)]
+
     def make_flow() -> Flow:
         # Always a real change: the role it does not have now.
         target = "viewer" if svc.users.find_by_username("maria").role == "member" else "member"
