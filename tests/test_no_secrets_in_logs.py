@@ -1,0 +1,67 @@
+"""Every log line of a full flow, at DEBUG: no password, token, API key, digest or hash ever appears."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from handlers.request_log import JsonFormatter
+from models.key_format import key_digest
+from tests.conftest import api_key, bearer
+
+KEY = re.compile(r"nmk_test_[0-9A-Za-z]{36}")
+
+
+def hidden(html: str, name: str) -> str:
+    match = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert match, html
+    return match.group(1)
+
+
+def test_a_full_flow_logs_no_secret(client, svc, make_user, caplog):
+    account = make_user("alice", role="admin")
+    secrets_seen: list[str] = [account.password, "wrong password for alice"]
+    with caplog.at_level(logging.DEBUG):
+        client.post("/api/v1/auth/login", json={"username": "alice", "password": "wrong password for alice"})
+        tokens = client.post("/api/v1/auth/login", json={"username": "alice", "password": account.password}).get_json()
+        refreshed = client.post("/api/v1/auth/refresh", headers=bearer(tokens["refresh_token"])).get_json()
+        headers = bearer(refreshed["access_token"])
+        created = client.post("/api/v1/api-keys", json={"name": "worker"}, headers=headers).get_json()
+        client.get("/api/v1/me", headers=api_key(created["key"]))
+        client.post("/api/v1/messages", json={"to": "+14155550123", "body": "hi"}, headers=api_key(created["key"]))
+        rotated = client.post(f"/api/v1/api-keys/{created['id']}/rotate", headers=headers).get_json()
+        client.get("/api/v1/me", headers=api_key("nmk_test_" + "x" * 36))
+        client.post(
+            "/api/v1/users", json={"username": "bob", "password": "bob's own long password", "role": "member"},
+            headers=headers,
+        )  # fmt: skip
+        secrets_seen.append("bob's own long password")
+        # The dashboard: log in, generate a key, log out.
+        login_form = client.get("/dashboard").get_data(as_text=True)
+        client.post(
+            "/dashboard/login",
+            data={"csrf_token": hidden(login_form, "csrf_token"), "username": "alice", "password": account.password},
+        )
+        keys_page = client.get("/dashboard/settings/api-keys/new").get_data(as_text=True)
+        shown = client.post(
+            "/dashboard/settings/api-keys",
+            data={"csrf_token": hidden(keys_page, "csrf_token"), "form_id": hidden(keys_page, "form_id"), "name": "ui"},
+        ).get_data(as_text=True)
+        dashboard_key = KEY.search(shown).group(0)
+        client.post("/dashboard/logout", data={"csrf_token": hidden(keys_page, "csrf_token")})
+        client.post("/api/v1/auth/logout", headers=bearer(tokens["refresh_token"]))
+
+    formatter = JsonFormatter()
+    text = "\n".join(formatter.format(record) for record in caplog.records)
+    assert len([r for r in caplog.records if r.name == "nativemessage.request"]) >= 15
+    keys = [created["key"], rotated["key"], dashboard_key]
+    secrets_seen += [tokens["access_token"], tokens["refresh_token"], refreshed["access_token"], *keys]
+    secrets_seen += [key_digest(key) for key in keys]
+    secrets_seen += [svc.users.find_by_username(name).password_hash for name in ("alice", "bob")]
+    for secret in secrets_seen:
+        assert secret not in text
+    # Pieces long enough to identify a token are not logged either (e.g. a JWT's signature part).
+    for token in (tokens["access_token"], tokens["refresh_token"]):
+        for part in token.split("."):
+            assert part not in text
+    assert svc.signing_secret.get() not in text
