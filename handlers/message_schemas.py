@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field
 from handlers.schemas import StrictModel
 
 E164 = r"^\+[1-9][0-9]{1,14}$"
+# What handlers/cursors.py's URLSafeSerializer emits; empty is the first page, like no cursor.
+CURSOR = r"^[A-Za-z0-9_.-]*$"
 
 
 class MessageCreate(StrictModel):
@@ -22,7 +24,12 @@ class MessageListQuery(BaseModel):
     """Paging through messages, newest first (other query parameters are ignored)."""
 
     limit: int = Field(default=20, ge=1, le=100)
-    cursor: str | None = Field(default=None, max_length=1024, description="next_cursor of the previous page")
+    # A cursor is a URL-safe token (base64url segments joined by dots): said so in the document, a
+    # schema-valid cursor is at most 1,024 bytes in the URL, not the ~12 KB of 1,024 4-byte characters
+    # that no server's request line takes.
+    cursor: str | None = Field(
+        default=None, max_length=1024, pattern=CURSOR, description="next_cursor of the previous page"
+    )
 
 
 class MessageOut(BaseModel):
