@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format clean package
+.PHONY: run test lint format clean package bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(BIN)/pytest
 	TEST_DYNAMODB_LOCAL=1 $(BIN)/pytest -m dynamodb_local
+
+# Benchmarks of issue 9: figures, targets and PASS/FAIL (docs/performance.md). BENCH_ARGS=--quick etc.
+bench: $(VENV)/.installed
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

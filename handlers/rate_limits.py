@@ -8,6 +8,7 @@ unauthenticated limit, so that token and key guessing are bounded. ``/auth/login
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import threading
@@ -18,7 +19,7 @@ from typing import Any
 from flask import Flask, Response, current_app, g, request
 from flask_jwt_extended import decode_token
 from flask_limiter import Limiter, RequestLimit
-from limits import parse
+from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -195,7 +196,7 @@ def _check_local_limits() -> None:
     if request.endpoint is None or request.endpoint in EXEMPT_ENDPOINTS:
         return
     subject = rate_limit_subject()
-    item = parse(subject.limit)
+    item = _parse_limit(subject.limit)
     if subject.local:
         local: FixedWindowRateLimiter = current_app.extensions[LOCAL_LIMITER_KEY]
         allowed = local.hit(item, subject.key)
@@ -208,6 +209,12 @@ def _check_local_limits() -> None:
     reset_at = _saturation().full_until(subject.key, item.amount, time.time())
     if reset_at is not None:
         raise _rate_limited(subject, item.amount, reset_at)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_limit(limit: str) -> RateLimitItem:
+    # The same few strings ("200/minute", ...) on every request: parse each once per process.
+    return parse(limit)
 
 
 def _rate_limited(subject: Subject, amount: int, reset_at: float) -> RateLimited:
