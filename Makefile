@@ -21,7 +21,7 @@ test: $(VENV)/.installed
 	$(BIN)/pytest
 	TEST_DYNAMODB_LOCAL=1 $(BIN)/pytest -m dynamodb_local
 
-# Benchmarks of issue 9: figures, targets and PASS/FAIL (docs/performance.md). BENCH_ARGS=--quick etc.
+# Benchmarks: figures, targets and PASS/FAIL (README, Performance). BENCH_ARGS=--quick etc.
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
