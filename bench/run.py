@@ -35,7 +35,7 @@ BENCHMARKS = {
 
 
 def table(figures: list[Figure]) -> str:
-    """The figures as a markdown table (what docs/performance.md shows)."""
+    """The figures as a markdown table (what the README's Performance section shows)."""
     lines = ["| # | figure | measured | target | result |", "|---|---|---|---|---|"]
     for index, figure in enumerate(figures, 1):
         lines.append(f"| {index} | {figure.name} | {figure.measured} | {figure.target} | {figure.result} |")
