@@ -15,6 +15,7 @@ from models.dynamo import (
     backoff,
     error_code,
     from_item,
+    read_item,
     to_item,
     transact_write,
     translate_errors,
@@ -123,22 +124,14 @@ class ApiKeyRepository:
 
     def find_by_digest(self, digest: str) -> ApiKey | None:
         """The key stored under this digest, or None (one strongly consistent GetItem)."""
-        with translate_errors():
-            response = self._db.client.get_item(
-                TableName=self._table, Key=to_item(api_key_key(digest)), ConsistentRead=True
-            )
-        item = response.get("Item")
-        return key_from_item(from_item(item)) if item else None
+        item = read_item(self._db, self._table, api_key_key(digest))
+        return key_from_item(item) if item else None
 
     def get_in_tenant(self, tenant_id: str, key_id: str) -> ApiKey:
         """A key of this tenant by id; NotFound for other tenants' keys and unknown ids."""
         if not is_api_key_id(key_id):
             raise NotFound("API key not found")
-        with translate_errors():
-            response = self._db.client.get_item(
-                TableName=self._table, Key=to_item(api_key_id_key(key_id)), ConsistentRead=True
-            )
-        item = from_item(response["Item"]) if "Item" in response else None
+        item = read_item(self._db, self._table, api_key_id_key(key_id))
         key = self.find_by_digest(item["digest"]) if item and item.get("tenant_id") == tenant_id else None
         if key is None:
             raise NotFound("API key not found")

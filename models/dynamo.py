@@ -138,3 +138,24 @@ def transact_write(client: Any, actions: list[dict[str, Any]]) -> None:
 def backoff(attempt: int) -> None:
     """Sleep a little before retrying an optimistic write (full jitter, 20 ms doubling per attempt)."""
     time.sleep(random.uniform(0, 0.02 * 2**attempt))  # noqa: S311 - jitter, not a secret
+
+
+def read_item(db: DynamoDB, table: str, key: Mapping[str, Any], consistent: bool = True) -> dict[str, Any] | None:
+    """One item as plain values (strongly consistent by default), or None when there is none."""
+    with translate_errors():
+        response = db.client.get_item(TableName=table, Key=to_item(key), ConsistentRead=consistent)
+    item = response.get("Item")
+    return from_item(item) if item else None
+
+
+def put_new_item(db: DynamoDB, table: str, item: Mapping[str, Any], conflict: str) -> None:
+    """Write an item whose key must not exist yet (``pk``); Conflict(``conflict``) when it does."""
+    from models.errors import Conflict
+
+    with translate_errors():
+        try:
+            db.client.put_item(TableName=table, Item=to_item(item), ConditionExpression="attribute_not_exists(pk)")
+        except Exception as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                raise Conflict(conflict) from exc
+            raise

@@ -8,7 +8,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from models.clock import iso
-from models.dynamo import DynamoDB, TransactionCancelled, from_item, to_item, transact_write, translate_errors
+from models.dynamo import (
+    DynamoDB,
+    TransactionCancelled,
+    from_item,
+    read_item,
+    to_item,
+    transact_write,
+    translate_errors,
+)
 from models.errors import Conflict
 from models.keys import idempotency_key, is_message_id, new_message_id
 from models.tables import IDEMPOTENCY, MESSAGES, TTL_ATTRIBUTE
@@ -119,12 +127,8 @@ class MessageRepository:
         """One message of the tenant, or None (also for ids of other tenants and malformed ids)."""
         if not is_message_id(message_id):
             return None
-        with translate_errors():
-            response = self._db.client.get_item(
-                TableName=self._table, Key=to_item({"tenant_id": tenant_id, "message_id": message_id})
-            )
-        item = response.get("Item")
-        return Message(**from_item(item)) if item else None
+        item = read_item(self._db, self._table, {"tenant_id": tenant_id, "message_id": message_id}, consistent=False)
+        return Message(**item) if item else None
 
     def page(self, tenant_id: str, limit: int, after_id: str | None = None) -> Page:
         """Up to ``limit`` messages older than ``after_id`` (newest first), with where the next page starts."""
@@ -145,12 +149,5 @@ class MessageRepository:
         return Page(items, None)
 
     def _idempotency_record(self, tenant_id: str, key: str, now: datetime) -> dict[str, Any] | None:
-        with translate_errors():
-            response = self._db.client.get_item(
-                TableName=self._idempotency_table, Key=to_item(idempotency_key(tenant_id, key)), ConsistentRead=True
-            )
-        item = response.get("Item")
-        if item is None:
-            return None
-        record = from_item(item)
-        return record if int(record.get(TTL_ATTRIBUTE, 0)) > now.timestamp() else None
+        record = read_item(self._db, self._idempotency_table, idempotency_key(tenant_id, key))
+        return record if record and int(record.get(TTL_ATTRIBUTE, 0)) > now.timestamp() else None

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from models.dynamo import DynamoDB, error_code, from_item, to_item, translate_errors
-from models.errors import Conflict, NotFound, StoreUnavailable
+from models.dynamo import DynamoDB, error_code, from_item, put_new_item, read_item, to_item, translate_errors
+from models.errors import NotFound, StoreUnavailable
 from models.keys import TENANT_ID_PATTERN, tenant_key
 from models.tables import ACCOUNTS
 
@@ -48,26 +48,17 @@ class TenantRepository:
             created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
         item = {**tenant_key(tenant.tenant_id), **tenant.__dict__, "type": "tenant"}
-        with translate_errors():
-            try:
-                self._db.client.put_item(
-                    TableName=self._table, Item=to_item(item), ConditionExpression="attribute_not_exists(pk)"
-                )
-            except Exception as exc:
-                if error_code(exc) == "ConditionalCheckFailedException":
-                    raise Conflict(f"tenant {tenant.tenant_id!r} already exists") from exc
-                raise
+        put_new_item(self._db, self._table, item, conflict=f"tenant {tenant.tenant_id!r} already exists")
         return tenant
 
     def get(self, tenant_id: str) -> Tenant:
         """The tenant with this id; NotFound otherwise."""
         if not TENANT_ID_PATTERN.match(tenant_id):
             raise NotFound("tenant not found")
-        with translate_errors():
-            response = self._db.client.get_item(TableName=self._table, Key=to_item(tenant_key(tenant_id)))
-        if "Item" not in response:
+        item = read_item(self._db, self._table, tenant_key(tenant_id), consistent=False)
+        if item is None:
             raise NotFound("tenant not found")
-        return _tenant(from_item(response["Item"]))
+        return _tenant(item)
 
     def set_rate_limit(self, tenant_id: str, rate_limit: int) -> Tenant:
         """Change a tenant's requests-per-minute figure; NotFound if there is no such tenant."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models.dynamo import DynamoDB, to_item, translate_errors
+from models.dynamo import DynamoDB, read_item, to_item, translate_errors
 from models.tables import REVOKED_TOKENS, TTL_ATTRIBUTE
 
 
@@ -19,9 +19,8 @@ class RevokedTokenRepository:
             self._db.client.put_item(TableName=self._table, Item=to_item({"jti": jti, TTL_ATTRIBUTE: int(expires_at)}))
 
     def is_revoked(self, jti: str) -> bool:
-        """True when the token was revoked (an item past its TTL counts as absent)."""
-        with translate_errors():
-            response = self._db.client.get_item(TableName=self._table, Key=to_item({"jti": jti}), ConsistentRead=True)
+        """True when the token was revoked."""
+        found = read_item(self._db, self._table, {"jti": jti})
         # An item past its TTL that DynamoDB has not yet deleted still says "revoked": its token
         # has expired by then, so the answer is right either way.
-        return "Item" in response
+        return found is not None

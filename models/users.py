@@ -13,6 +13,8 @@ from models.dynamo import (
     backoff,
     error_code,
     from_item,
+    put_new_item,
+    read_item,
     to_item,
     transact_write,
     translate_errors,
@@ -71,26 +73,14 @@ class UserRepository:
             password_hash=password_hash,
         )
         item = {**user_key(username), **tenant_users_index_key(tenant_id, user.user_id), **user_item(user)}
-        with translate_errors():
-            try:
-                # The casefolded username is the key, so this condition is the uniqueness rule.
-                self._db.client.put_item(
-                    TableName=self._table, Item=to_item(item), ConditionExpression="attribute_not_exists(pk)"
-                )
-            except Exception as exc:
-                if error_code(exc) == "ConditionalCheckFailedException":
-                    raise Conflict("username is already taken") from exc
-                raise
+        # The casefolded username is the key, so "the key is new" is the uniqueness rule.
+        put_new_item(self._db, self._table, item, conflict="username is already taken")
         return user
 
     def find_by_username(self, username: str) -> User | None:
         """The user with this username in any case, or None."""
-        with translate_errors():
-            response = self._db.client.get_item(
-                TableName=self._table, Key=to_item(user_key(username)), ConsistentRead=True
-            )
-        item = response.get("Item")
-        return user_from_item(from_item(item)) if item else None
+        item = read_item(self._db, self._table, user_key(username))
+        return user_from_item(item) if item else None
 
     def get_in_tenant(self, tenant_id: str, user_id: str) -> User:
         """A user of this tenant by id; NotFound for other tenants' users and unknown ids."""
