@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,7 +13,7 @@ from models.dynamo import (
     TransactionCancelled,
     backoff,
     error_code,
-    from_item,
+    query_tenant_index,
     read_item,
     to_item,
     transact_write,
@@ -28,7 +27,6 @@ from models.users import UPDATE_ATTEMPTS, User, UserRepository
 
 # A user's live keys are rewritten in one transaction (at most 100 actions) when their role changes.
 MAX_LIVE_KEYS_PER_USER = 50
-TENANT_INDEX = "by_tenant"
 
 
 class ApiKeyRepository:
@@ -139,7 +137,8 @@ class ApiKeyRepository:
 
     def list_for_tenant(self, tenant_id: str, created_by: str | None = None) -> list[ApiKey]:
         """A tenant's keys, oldest first; only one user's with ``created_by``."""
-        return [key for key in self._iter_tenant(tenant_id) if created_by is None or key.created_by == created_by]
+        keys = (key_from_item(item) for item in query_tenant_index(self._db, self._table, tenant_id, "KEY#"))
+        return [key for key in keys if created_by is None or key.created_by == created_by]
 
     def revoke(self, key: ApiKey, now: datetime) -> ApiKey:
         """Revoke a key at once; revoking a revoked key changes nothing."""
@@ -217,19 +216,6 @@ class ApiKeyRepository:
                 "ExpressionAttributeValues": to_item({":end": iso(end)}),
             }
         }
-
-    def _iter_tenant(self, tenant_id: str) -> Iterator[ApiKey]:
-        paginator = self._db.client.get_paginator("query")
-        with translate_errors():
-            pages = paginator.paginate(
-                TableName=self._table,
-                IndexName=TENANT_INDEX,
-                KeyConditionExpression="gsi1pk = :pk AND begins_with(gsi1sk, :prefix)",
-                ExpressionAttributeValues=to_item({":pk": f"TENANT#{tenant_id}", ":prefix": "KEY#"}),
-            )
-            for page in pages:
-                for item in page.get("Items", []):
-                    yield key_from_item(from_item(item))
 
 
 def _entry(digest: str, expires_at: datetime | None) -> dict[str, Any]:

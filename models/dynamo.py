@@ -11,6 +11,9 @@ from typing import Any, Iterator, Mapping
 
 from models.errors import StoreUnavailable
 
+# The accounts table's index of a tenant's users and keys (schema in models/tables.py).
+TENANT_INDEX = "by_tenant"
+
 # Error codes that mean "try again later", not "your request is wrong".
 RETRYABLE_CODES = frozenset(
     {
@@ -159,3 +162,18 @@ def put_new_item(db: DynamoDB, table: str, item: Mapping[str, Any], conflict: st
             if error_code(exc) == "ConditionalCheckFailedException":
                 raise Conflict(conflict) from exc
             raise
+
+
+def query_tenant_index(db: DynamoDB, table: str, tenant_id: str, sort_prefix: str) -> Iterator[dict[str, Any]]:
+    """Every item of a tenant in the accounts table's ``by_tenant`` index whose sort key starts so."""
+    paginator = db.client.get_paginator("query")
+    with translate_errors():
+        pages = paginator.paginate(
+            TableName=table,
+            IndexName=TENANT_INDEX,
+            KeyConditionExpression="gsi1pk = :pk AND begins_with(gsi1sk, :prefix)",
+            ExpressionAttributeValues=to_item({":pk": f"TENANT#{tenant_id}", ":prefix": sort_prefix}),
+        )
+        for page in pages:
+            for item in page.get("Items", []):
+                yield from_item(item)

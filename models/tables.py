@@ -32,7 +32,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from models.dynamo import DynamoDB, error_code, translate_errors
+from models.dynamo import TENANT_INDEX, DynamoDB, error_code, translate_errors
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ ACCOUNTS = TableSchema(
     attributes=("pk", "sk", "gsi1pk", "gsi1sk"),
     indexes=(
         {
-            "IndexName": "by_tenant",
+            "IndexName": TENANT_INDEX,
             "KeySchema": [
                 {"AttributeName": "gsi1pk", "KeyType": "HASH"},
                 {"AttributeName": "gsi1sk", "KeyType": "RANGE"},

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from models.dynamo import (
+    TENANT_INDEX,
     DynamoDB,
     TransactionCancelled,
     backoff,
     error_code,
     from_item,
     put_new_item,
+    query_tenant_index,
     read_item,
     to_item,
     transact_write,
@@ -23,7 +24,6 @@ from models.errors import Conflict, NotFound
 from models.keys import api_key_key, is_user_id, new_user_id, tenant_users_index_key, user_key
 from models.tables import ACCOUNTS
 
-TENANT_INDEX = "by_tenant"
 # Optimistic-concurrency retries when a key is created while the user changes.
 UPDATE_ATTEMPTS = 5
 
@@ -106,20 +106,7 @@ class UserRepository:
 
     def list_for_tenant(self, tenant_id: str) -> list[User]:
         """Every user of a tenant, oldest first (no password hashes: the index does not hold them)."""
-        return list(self._iter_tenant(tenant_id))
-
-    def _iter_tenant(self, tenant_id: str) -> Iterator[User]:
-        paginator = self._db.client.get_paginator("query")
-        with translate_errors():
-            pages = paginator.paginate(
-                TableName=self._table,
-                IndexName=TENANT_INDEX,
-                KeyConditionExpression="gsi1pk = :pk AND begins_with(gsi1sk, :prefix)",
-                ExpressionAttributeValues=to_item({":pk": f"TENANT#{tenant_id}", ":prefix": "USER#"}),
-            )
-            for page in pages:
-                for item in page.get("Items", []):
-                    yield user_from_item(from_item(item))
+        return [user_from_item(item) for item in query_tenant_index(self._db, self._table, tenant_id, "USER#")]
 
     def update(self, user: User, *, role: str | None = None, disabled: bool | None = None) -> User:
         """Change role and/or disabled flag, and the same on every live API key of the user, atomically."""
