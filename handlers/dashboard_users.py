@@ -6,10 +6,11 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from pydantic import ValidationError
 
 from handlers.endpoint import validation_details
-from handlers.errors import InvalidRequest
+from handlers.errors import InvalidRequest, ResourceConflict
 from handlers.principal import current_principal, require_permission
 from handlers.schemas import UserCreate, UserUpdate
 from handlers.services import services
+from handlers.users import change_user
 from models.errors import Conflict
 from models.passwords import hash_password
 from models.roles import USERS_MANAGE, Role
@@ -19,7 +20,6 @@ bp = Blueprint("users", __name__, url_prefix="/settings/users")
 ROLES = [role.value for role in Role]
 FIELD_LABELS = {"username": "Username", "password": "Password", "role": "Role"}
 # The same rule and words as PATCH /api/v1/users/<id> (handlers/users.py).
-SELF_CHANGE_REFUSED = "You cannot change your own account; ask another admin"
 
 
 @bp.get("")
@@ -65,14 +65,11 @@ def update_user(user_id: str) -> Response:
         raise InvalidRequest("Choose one of the roles offered.") from exc
     if body.role is None and body.disabled is None:
         raise InvalidRequest("Nothing to change: choose a role, or disable or enable the user.")
-    principal = current_principal()
-    users = services().users
-    user = users.get_in_tenant(principal.tenant_id, user_id)
-    if user.user_id == principal.user_id:
-        # Changing your own role or status is how an admin locks a tenant out: another admin must do it.
-        flash(SELF_CHANGE_REFUSED + ".", "error")
+    try:
+        updated = change_user(current_principal(), user_id, body)
+    except ResourceConflict as exc:
+        flash(exc.message + ".", "error")
         return redirect(url_for(".list_users"), 303)
-    updated = users.update(user, role=body.role, disabled=body.disabled)
     if body.disabled is not None:
         state = "disabled; their keys stop working" if updated.disabled else "enabled"
         flash(f"{updated.username} is {state}.", "success")

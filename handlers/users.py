@@ -6,7 +6,7 @@ from flask import Blueprint, Response, url_for
 
 from handlers.endpoint import API_KEY, BEARER, endpoint, json_response
 from handlers.errors import InvalidRequest, ResourceConflict
-from handlers.principal import authenticated, current_principal, require_permission
+from handlers.principal import Principal, authenticated, current_principal, require_permission
 from handlers.schemas import ErrorEnvelope, Me, UserCreate, UserList, UserOut, UserUpdate
 from handlers.services import services
 from models.passwords import hash_password
@@ -14,6 +14,8 @@ from models.roles import USERS_MANAGE
 from models.users import User
 
 bp = Blueprint("users", __name__, url_prefix="/api/v1")
+
+SELF_CHANGE_REFUSED = "You cannot change your own account; ask another admin"
 
 
 @bp.get("/me")
@@ -75,14 +77,18 @@ def update_user(user_id: str, body: UserUpdate) -> Response:
     """Change a user's role or disabled flag."""
     if body.role is None and body.disabled is None:
         raise InvalidRequest("Nothing to change: send role and/or disabled")
-    principal = current_principal()
+    return json_response(user_out(change_user(current_principal(), user_id, body)))
+
+
+def change_user(principal: Principal, user_id: str, change: UserUpdate) -> User:
+    """Apply an admin's change to a user of their tenant (the API's and the dashboard's rule)."""
     users = services().users
     user = users.get_in_tenant(principal.tenant_id, user_id)
     if user.user_id == principal.user_id:
         # Changing your own role or status is how an admin locks a tenant out (or back in after
         # being disabled with a token still valid): another admin must do it.
-        raise ResourceConflict("You cannot change your own account; ask another admin")
-    return json_response(user_out(users.update(user, role=body.role, disabled=body.disabled)))
+        raise ResourceConflict(SELF_CHANGE_REFUSED)
+    return users.update(user, role=change.role, disabled=change.disabled)
 
 
 def user_out(user: User) -> UserOut:
