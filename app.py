@@ -7,14 +7,15 @@ from typing import Any, Mapping
 from flask import Flask
 
 from config import Settings
-from handlers import api_keys, auth, health, messages, users
+from handlers.api import register_api
 from handlers.dashboard import init_dashboard
-from handlers.errors import register_error_handlers
-from handlers.extensions import init_extensions
-from handlers.rate_limits import init_rate_limits
-from handlers.request_log import configure_logging, init_request_log
-from handlers.security_headers import init_security_headers
-from handlers.services import EXTENSION_KEY, Services
+from handlers.ratelimit import init_rate_limits
+from handlers.web.context import EXTENSION_KEY
+from handlers.web.errors import register_error_handlers
+from handlers.web.request_log import configure_logging, init_request_log
+from handlers.web.security_headers import init_security_headers
+from handlers.web.tokens import init_tokens
+from models.repositories import Repositories
 
 
 def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
@@ -29,15 +30,15 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     # No redirects (their bodies are HTML): a path is either a route or a 404 envelope.
     app.url_map.merge_slashes = False
     app.url_map.strict_slashes = False
-    app.extensions[EXTENSION_KEY] = Services.from_settings(settings)
+    repos = Repositories.from_settings(settings)
+    app.extensions[EXTENSION_KEY] = repos
 
-    init_extensions(app)
+    init_tokens(app, settings)
     register_error_handlers(app)
     init_request_log(app)
     init_security_headers(app)
-    init_rate_limits(app)
-    for blueprint in (health.bp, auth.bp, users.bp, api_keys.bp, messages.bp):
-        app.register_blueprint(blueprint)
+    init_rate_limits(app, repos)
+    register_api(app)
     init_dashboard(app)
 
     from cli import register_cli

@@ -16,12 +16,12 @@ from flask import Flask
 from flask.cli import AppGroup
 from pydantic import ValidationError
 
-from handlers.endpoint import validation_details
-from handlers.schemas import UserCreate
-from handlers.services import services
-from models.errors import Conflict, NotFound, StoreUnavailable
+from handlers.web.context import repositories
+from handlers.web.endpoint import validation_details
+from models.accounts.inputs import NewUser
 from models.passwords import hash_password, verify_password
-from models.tables import create_tables
+from models.store.errors import Conflict, NotFound, StoreUnavailable
+from models.store.tables import create_tables
 from models.tenants import DEFAULT_RATE_LIMIT
 from models.users import User
 
@@ -64,11 +64,11 @@ def fail(message: str) -> NoReturn:
 @store_errors_fail_cleanly
 def db_init() -> None:
     """Create the DynamoDB tables if missing (idempotent)."""
-    svc = services()
-    created = create_tables(svc.db)
+    repos = repositories()
+    created = create_tables(repos.db)
     for name in created:
         click.echo(f"created table {name}")
-    click.echo(f"tables ready (prefix {svc.settings.table_prefix!r})")
+    click.echo(f"tables ready (prefix {repos.settings.table_prefix!r})")
 
 
 @tenants_cli.command("create")
@@ -80,7 +80,7 @@ def db_init() -> None:
 def tenants_create(name: str, rate_limit: int) -> None:
     """Create a tenant and print its id."""
     try:
-        tenant = services().tenants.create(name, rate_limit)
+        tenant = repositories().tenants.create(name, rate_limit)
     except ValueError as exc:
         fail(str(exc))
     except Conflict as exc:
@@ -95,7 +95,7 @@ def tenants_create(name: str, rate_limit: int) -> None:
 def tenants_set_limit(name: str, limit: int) -> None:
     """Change a tenant's requests-per-minute limit."""
     try:
-        tenant = services().tenants.set_rate_limit(name.strip().lower(), limit)
+        tenant = repositories().tenants.set_rate_limit(name.strip().lower(), limit)
     except NotFound:
         fail(f"no tenant named {name!r}")
     click.echo(f"{tenant.tenant_id}: {tenant.rate_limit} requests per minute")
@@ -115,21 +115,21 @@ def users_create(tenant_name: str, username: str, role: str, password_stdin: boo
 
 
 def create_user(tenant_name: str, username: str, password: str, role: str, password_file: Path | None = None) -> User:
-    """Validate and create a user with the API's own rules, or exit with a clear message.
+    """Validate and create a user with the same rules as the API and the dashboard, or exit with a clear message.
 
     With ``password_file``, the password is saved there (owner-only) once the user exists.
     """
-    svc = services()
+    repos = repositories()
     try:
-        UserCreate(username=username, password=password, role=role)
+        NewUser.model_validate({"username": username, "password": password, "role": role})
     except ValidationError as exc:
         fail("; ".join(f"{d['field']}: {d['message']}" for d in validation_details(exc)))
     try:
-        tenant = svc.tenants.get(tenant_name.strip().lower())
+        tenant = repos.tenants.get(tenant_name.strip().lower())
     except NotFound:
         fail(f"no tenant named {tenant_name!r}")
     try:
-        user = svc.users.create(tenant.tenant_id, username, hash_password(password), role)
+        user = repos.users.create(tenant.tenant_id, username, hash_password(password), role)
     except Conflict:
         fail(f"the username {username!r} is already taken")
     if password_file is not None:
@@ -146,11 +146,11 @@ def create_user(tenant_name: str, username: str, password: str, role: str, passw
 @store_errors_fail_cleanly
 def demo_seed(tenant_name: str, username: str) -> None:
     """Create a demo tenant and admin if absent; print how to log in."""
-    svc = services()
-    password_file = svc.settings.local_data_dir / "demo-admin-password"
+    repos = repositories()
+    password_file = repos.settings.local_data_dir / "demo-admin-password"
     with contextlib.suppress(Conflict):
-        svc.tenants.create(tenant_name)
-    user = svc.users.find_by_username(username)
+        repos.tenants.create(tenant_name)
+    user = repos.users.find_by_username(username)
     if user is None:
         user = create_user(tenant_name, username, secrets.token_urlsafe(12), "admin", password_file=password_file)
     saved = password_file.read_text().strip() if password_file.exists() else ""

@@ -56,25 +56,25 @@ def _worker() -> dict[str, Any]:
 def _cases() -> list[dict[str, Any]]:
     from app import create_app
     from models.passwords import hash_password
-    from models.tables import create_tables
+    from models.store.tables import create_tables
 
     # The default storage: RATELIMIT_STORAGE_URI unset means dynamodb://<prefix>rate_limits.
     application = create_app({"ratelimit_storage_uri": None})
-    svc = application.extensions["nativemessage"]
-    create_tables(svc.db)
-    svc.tenants.create("acme")  # 200 requests a minute
-    svc.tenants.create("tiny", rate_limit=3)
+    repos = application.extensions["nativemessage"]
+    create_tables(repos.db)
+    repos.tenants.create("acme")  # 200 requests a minute
+    repos.tenants.create("tiny", rate_limit=3)
     for tenant in ("acme", "tiny"):
-        svc.users.create(tenant, f"admin@{tenant}", hash_password(PASSWORD), "admin")
+        repos.users.create(tenant, f"admin@{tenant}", hash_password(PASSWORD), "admin")
     client = application.test_client()
 
     calls: list[str] = []
 
     def record(event_name: str, params: dict[str, Any] | None = None, **_kwargs: Any) -> None:
         table = (params or {}).get("TableName", "")
-        calls.append(f"{event_name.rsplit('.', 1)[-1]}:{table.removeprefix(svc.settings.table_prefix)}")
+        calls.append(f"{event_name.rsplit('.', 1)[-1]}:{table.removeprefix(repos.settings.table_prefix)}")
 
-    svc.db.client.meta.events.register("before-parameter-build.dynamodb", record)
+    repos.db.client.meta.events.register("before-parameter-build.dynamodb", record)
     cases: list[dict[str, Any]] = []
 
     def measure(label: str, send: Any, *, target: int | None = None, op: str = "=", count: str = "calls") -> Any:
@@ -138,7 +138,7 @@ def _cases() -> list[dict[str, Any]]:
         target=0,
         count="writes",
     )
-    svc.db.client.meta.events.unregister("before-parameter-build.dynamodb", record)
+    repos.db.client.meta.events.unregister("before-parameter-build.dynamodb", record)
     return cases
 
 

@@ -72,14 +72,14 @@ def _measure(rounds: int) -> dict[str, Any]:
 
     import app as app_module
     from models.passwords import hash_password, verify_password
-    from models.tables import create_tables
+    from models.store.tables import create_tables
 
     application = app_module.app
-    svc = application.extensions["nativemessage"]
-    create_tables(svc.db)
-    svc.tenants.create("acme")
+    repos = application.extensions["nativemessage"]
+    create_tables(repos.db)
+    repos.tenants.create("acme")
     stored = hash_password(PASSWORD)
-    svc.users.create("acme", "admin@acme", stored, "admin")
+    repos.users.create("acme", "admin@acme", stored, "admin")
     client = application.test_client()
 
     counts = {"verify": 0, "hash": 0}
@@ -108,7 +108,7 @@ def _measure(rounds: int) -> dict[str, Any]:
     # Time inside DynamoDB calls (the user read), from botocore's first event of a call to its last:
     # moto emulates them in this process, slower than DynamoDB would answer; it is reported apart.
     in_dynamodb = {"started": 0.0, "total": 0.0}
-    events = svc.db.client.meta.events
+    events = repos.db.client.meta.events
     events.register("provide-client-params.dynamodb", lambda **_: in_dynamodb.update(started=time.perf_counter()))
     events.register(
         "after-call.dynamodb",

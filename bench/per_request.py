@@ -118,14 +118,14 @@ def _clients() -> tuple[dict[str, Any], dict[str, str], dict[str, Any]]:
     import app as app_module
     from bench.bare_server.app import build
     from models.passwords import hash_password
-    from models.tables import create_tables
+    from models.store.tables import create_tables
 
     application = app_module.app
-    svc = application.extensions["nativemessage"]
-    create_tables(svc.db)
+    repos = application.extensions["nativemessage"]
+    create_tables(repos.db)
     # A limit that the benchmark never reaches: every request is counted, none refused.
-    svc.tenants.create("bench", rate_limit=10**9)
-    svc.users.create("bench", "bench-user", hash_password(PASSWORD), "admin")
+    repos.tenants.create("bench", rate_limit=10**9)
+    repos.users.create("bench", "bench-user", hash_password(PASSWORD), "admin")
     client = application.test_client()
     login = client.post("/api/v1/auth/login", json={"username": "bench-user", "password": PASSWORD})
     assert login.status_code == 200, login.get_data(as_text=True)

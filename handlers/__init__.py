@@ -1,1 +1,1 @@
-"""HTTP layer: one blueprint per resource, the error envelope and the Flask extensions."""
+"""HTTP only: ``api/`` (JSON resources), ``dashboard/`` (pages), ``web/`` (plumbing), ``ratelimit/``."""

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from models.clock import iso
-from models.dynamo import (
+from models.store.dynamo import (
     DynamoDB,
     TransactionCancelled,
     from_item,
@@ -17,9 +17,9 @@ from models.dynamo import (
     transact_write,
     translate_errors,
 )
-from models.errors import Conflict
-from models.keys import idempotency_key, is_message_id, new_message_id
-from models.tables import IDEMPOTENCY, MESSAGES, TTL_ATTRIBUTE
+from models.store.errors import Conflict
+from models.store.item_keys import idempotency_key, is_message_id, new_message_id
+from models.store.tables import IDEMPOTENCY, MESSAGES, TTL_ATTRIBUTE
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 REPLAY_ATTEMPTS = 3

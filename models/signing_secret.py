@@ -30,7 +30,7 @@ class SigningSecret:
 
         name = self._settings.jwt_secret_ssm_parameter
         client = boto3.client("ssm", region_name=self._settings.aws_region)
-        value = client.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+        value: str = client.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
         if len(value.encode()) < MIN_SECRET_BYTES:
             raise ConfigError(f"the SSM parameter {name} holds fewer than {MIN_SECRET_BYTES} bytes")
         return value

@@ -5,13 +5,22 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from models.dynamo import DynamoDB, error_code, from_item, put_new_item, read_item, to_item, translate_errors
-from models.errors import NotFound, StoreUnavailable
-from models.keys import TENANT_ID_PATTERN, tenant_key
-from models.tables import ACCOUNTS
+from models.clock import iso
+from models.store.dynamo import (
+    DynamoDB,
+    conditional_update,
+    from_item,
+    put_new_item,
+    read_item,
+    to_item,
+    translate_errors,
+)
+from models.store.errors import NotFound, StoreUnavailable
+from models.store.item_keys import TENANT_ID_PATTERN, tenant_key
+from models.store.tables import ACCOUNTS
 
 DEFAULT_RATE_LIMIT = 200
 
@@ -36,8 +45,9 @@ def normalize_tenant_name(name: str) -> str:
 class TenantRepository:
     """Tenant items of the accounts table."""
 
-    def __init__(self, db: DynamoDB) -> None:
+    def __init__(self, db: DynamoDB, now: Callable[[], datetime]) -> None:
         self._db = db
+        self._now = now
         self._table = db.table_name(ACCOUNTS.name)
 
     def create(self, name: str, rate_limit: int = DEFAULT_RATE_LIMIT) -> Tenant:
@@ -45,7 +55,7 @@ class TenantRepository:
         tenant = Tenant(
             tenant_id=normalize_tenant_name(name),
             rate_limit=rate_limit,
-            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            created_at=iso(self._now()),
         )
         item = {**tenant_key(tenant.tenant_id), **tenant.__dict__, "type": "tenant"}
         put_new_item(self._db, self._table, item, conflict=f"tenant {tenant.tenant_id!r} already exists")
@@ -63,19 +73,17 @@ class TenantRepository:
     def set_rate_limit(self, tenant_id: str, rate_limit: int) -> Tenant:
         """Change a tenant's requests-per-minute figure; NotFound if there is no such tenant."""
         with translate_errors():
-            try:
-                response = self._db.client.update_item(
-                    TableName=self._table,
-                    Key=to_item(tenant_key(tenant_id)),
-                    UpdateExpression="SET rate_limit = :limit",
-                    ConditionExpression="attribute_exists(pk)",
-                    ExpressionAttributeValues=to_item({":limit": rate_limit}),
-                    ReturnValues="ALL_NEW",
-                )
-            except Exception as exc:
-                if error_code(exc) == "ConditionalCheckFailedException":
-                    raise NotFound("tenant not found") from exc
-                raise
+            response = conditional_update(
+                self._db.client,
+                TableName=self._table,
+                Key=to_item(tenant_key(tenant_id)),
+                UpdateExpression="SET rate_limit = :limit",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues=to_item({":limit": rate_limit}),
+                ReturnValues="ALL_NEW",
+            )
+        if response is None:
+            raise NotFound("tenant not found")
         return _tenant(from_item(response["Attributes"]))
 
 
@@ -111,3 +119,8 @@ class TenantLimitCache:
         with self._lock:
             self._cache[tenant_id] = (limit, now + self._ttl)
         return limit
+
+    def clear(self) -> None:
+        """Forget every cached figure (the next request of each tenant reads its limit again)."""
+        with self._lock:
+            self._cache.clear()

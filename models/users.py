@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from models.dynamo import (
+from models.clock import iso
+from models.store.dynamo import (
     TENANT_INDEX,
     DynamoDB,
     TransactionCancelled,
     backoff,
-    error_code,
+    conditional_update,
     from_item,
     put_new_item,
     query_tenant_index,
@@ -20,9 +22,9 @@ from models.dynamo import (
     transact_write,
     translate_errors,
 )
-from models.errors import Conflict, NotFound
-from models.keys import api_key_key, is_user_id, new_user_id, tenant_users_index_key, user_key
-from models.tables import ACCOUNTS
+from models.store.errors import Conflict, NotFound
+from models.store.item_keys import api_key_key, is_user_id, new_user_id, tenant_users_index_key, user_key
+from models.store.tables import ACCOUNTS
 
 # Optimistic-concurrency retries when a key is created while the user changes.
 UPDATE_ATTEMPTS = 5
@@ -48,20 +50,17 @@ class User:
     keys_version: int = 0
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 class UserRepository:
     """User items of the accounts table and the ``by_tenant`` index over them."""
 
-    def __init__(self, db: DynamoDB) -> None:
+    def __init__(self, db: DynamoDB, now: Callable[[], datetime]) -> None:
         self._db = db
+        self._now = now
         self._table = db.table_name(ACCOUNTS.name)
 
     def create(self, tenant_id: str, username: str, password_hash: str, role: str) -> User:
         """Create a user; Conflict if the username is taken in any case, in any tenant."""
-        now = _now()
+        now = iso(self._now())
         user = User(
             user_id=new_user_id(),
             tenant_id=tenant_id,
@@ -117,7 +116,7 @@ class UserRepository:
             changes["disabled"] = disabled
         for attempt in range(UPDATE_ATTEMPTS):
             current = self.reload(user)
-            updated = User(**{**current.__dict__, **changes, "updated_at": _now()})
+            updated = User(**{**current.__dict__, **changes, "updated_at": iso(self._now())})
             actions = [self.user_write(current, updated)]
             actions += [
                 self._key_creator_update(entry["digest"], updated.role, updated.disabled)
@@ -136,20 +135,20 @@ class UserRepository:
     def set_password_hash(self, user: User, password_hash: str) -> User:
         """Replace a user's stored password hash (used to upgrade hashing parameters)."""
         with translate_errors():
-            try:
-                response = self._db.client.update_item(
-                    TableName=self._table,
-                    Key=to_item(user_key(user.username)),
-                    UpdateExpression="SET password_hash = :hash, updated_at = :now",
-                    # The same username may since belong to a new user: only touch this one.
-                    ConditionExpression="user_id = :uid",
-                    ExpressionAttributeValues=to_item({":hash": password_hash, ":now": _now(), ":uid": user.user_id}),
-                    ReturnValues="ALL_NEW",
-                )
-            except Exception as exc:
-                if error_code(exc) == "ConditionalCheckFailedException":
-                    raise NotFound("user not found") from exc
-                raise
+            response = conditional_update(
+                self._db.client,
+                TableName=self._table,
+                Key=to_item(user_key(user.username)),
+                UpdateExpression="SET password_hash = :hash, updated_at = :now",
+                # The same username may since belong to a new user: only touch this one.
+                ConditionExpression="user_id = :uid",
+                ExpressionAttributeValues=to_item(
+                    {":hash": password_hash, ":now": iso(self._now()), ":uid": user.user_id}
+                ),
+                ReturnValues="ALL_NEW",
+            )
+        if response is None:
+            raise NotFound("user not found")
         return user_from_item(from_item(response["Attributes"]))
 
     def delete(self, user: User) -> None:
@@ -175,7 +174,10 @@ class UserRepository:
 
     def user_write(self, current: User, updated: User) -> dict[str, Any]:
         """A transaction action writing ``updated`` over ``current``, if nobody changed it meanwhile."""
-        item = {**user_key(updated.username), **tenant_users_index_key(updated.tenant_id, updated.user_id)}
+        item: dict[str, Any] = {
+            **user_key(updated.username),
+            **tenant_users_index_key(updated.tenant_id, updated.user_id),
+        }
         item.update(user_item(updated), keys_version=current.keys_version + 1)
         return {
             "Put": {

@@ -25,10 +25,10 @@ from flask.testing import FlaskClient
 from moto import mock_aws
 
 from app import create_app
-from handlers.services import Services
 from models.clock import FrozenClock
 from models.passwords import hash_password
-from models.tables import create_tables
+from models.repositories import Repositories
+from models.store.tables import create_tables
 from models.users import User
 
 PASSWORD = "correct horse battery staple"
@@ -69,7 +69,7 @@ def _limiter_counts_in_dynamodb_again() -> Iterator[None]:
     A test that makes DynamoDB fail switches flask-limiter to its in-memory fallback until a health
     check passes; in production one app lives per process, here that state must not leak.
     """
-    from handlers.rate_limits import limiter
+    from handlers.ratelimit.limiter import limiter
 
     limiter._storage_dead = False
     yield
@@ -88,7 +88,7 @@ def app(aws: None, jwt_secret: str) -> Flask:
     # A shared DynamoDB Local keeps tables between tests: each test gets its own.
     prefix = f"t{secrets.token_hex(4)}-" if ON_DYNAMODB_LOCAL else "test-"
     application = create_app({"environment": "test", "jwt_secret_key": jwt_secret, "table_prefix": prefix})
-    create_tables(services_of(application).db)
+    create_tables(repositories_of(application).db)
     return application
 
 
@@ -99,13 +99,13 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def svc(app: Flask) -> Services:
+def repos(app: Flask) -> Repositories:
     """The app's repositories, for arranging state a test starts from."""
-    return services_of(app)
+    return repositories_of(app)
 
 
-def services_of(app: Flask) -> Services:
-    """The services bundle of an app."""
+def repositories_of(app: Flask) -> Repositories:
+    """The repositories of an app."""
     return app.extensions["nativemessage"]
 
 
@@ -126,15 +126,15 @@ class Account:
 
 
 @pytest.fixture
-def make_user(svc: Services) -> Callable[..., Account]:
+def make_user(repos: Repositories) -> Callable[..., Account]:
     """Create a user (and its tenant, if new) straight in the repositories."""
 
     def make(username: str, role: str = "admin", tenant: str = "acme", password: str = PASSWORD) -> Account:
         try:
-            svc.tenants.get(tenant)
+            repos.tenants.get(tenant)
         except Exception:
-            svc.tenants.create(tenant)
-        return Account(svc.users.create(tenant, username, hash_password(password), role), password)
+            repos.tenants.create(tenant)
+        return Account(repos.users.create(tenant, username, hash_password(password), role), password)
 
     return make
 
@@ -152,23 +152,23 @@ def login(client: FlaskClient) -> Callable[[Account], dict[str, Any]]:
 
 
 @pytest.fixture
-def clock(svc: Services) -> FrozenClock:
+def clock(repos: Repositories) -> FrozenClock:
     """Freeze the service's clock (key expiry, rotation grace, last use); tests advance it."""
-    svc.clock = FrozenClock()
-    return svc.clock
+    repos.clock = FrozenClock()
+    return repos.clock
 
 
 @pytest.fixture
-def dynamodb_calls(svc: Services) -> Iterator[list[str]]:
+def dynamodb_calls(repos: Repositories) -> Iterator[list[str]]:
     """The DynamoDB calls the app makes, in order, as ``Operation:table`` (botocore's own event hook)."""
     calls: list[str] = []
-    prefix = svc.settings.table_prefix
+    prefix = repos.settings.table_prefix
 
     def record(event_name: str, params: dict[str, Any] | None = None, **_kwargs: Any) -> None:
         table = (params or {}).get("TableName", "")
         calls.append(f"{event_name.rsplit('.', 1)[-1]}:{table.removeprefix(prefix)}")
 
-    events = svc.db.client.meta.events
+    events = repos.db.client.meta.events
     events.register("before-parameter-build.dynamodb", record)
     yield calls
     events.unregister("before-parameter-build.dynamodb", record)

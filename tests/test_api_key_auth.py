@@ -106,11 +106,11 @@ def test_disabled_creator_stops_every_key_at_once(client, make_user, login, admi
         assert client.get("/api/v1/me", headers=api_key(key)).status_code == 200
 
 
-def test_deleted_creator_stops_their_keys(client, svc, make_user, login, make_key):
+def test_deleted_creator_stops_their_keys(client, repos, make_user, login, make_key):
     member = make_user("maria", role="member")
     key = make_key(bearer(login(member)["access_token"]))["key"]
 
-    svc.users.delete(member.user)
+    repos.users.delete(member.user)
 
     assert_error(client.get("/api/v1/me", headers=api_key(key)), 401, "invalid_token")
 

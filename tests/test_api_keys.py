@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from handlers.request_log import JsonFormatter
+from handlers.web.request_log import JsonFormatter
 from models.key_format import key_digest
 from tests.conftest import api_key, assert_error, bearer
 

@@ -59,10 +59,10 @@ def test_refresh_token_is_reusable_and_gives_working_access_tokens(client, make_
         assert client.get("/api/v1/me", headers=bearer(body["access_token"])).status_code == 200
 
 
-def test_refresh_carries_the_current_role(client, svc, make_user, login):
+def test_refresh_carries_the_current_role(client, repos, make_user, login):
     account = make_user("alice", role="member")
     tokens = login(account)
-    svc.users.update(account.user, role="viewer")
+    repos.users.update(account.user, role="viewer")
 
     refreshed = client.post("/api/v1/auth/refresh", headers=bearer(tokens["refresh_token"])).get_json()
 
@@ -135,28 +135,28 @@ def test_unknown_user_is_verified_against_a_dummy_hash(client, monkeypatch):
     assert len(calls) == 1 and calls[0].startswith("$argon2id$v=19$m=19456,t=2,p=1$")
 
 
-def test_disabled_user_cannot_log_in_or_refresh(client, svc, make_user, login):
+def test_disabled_user_cannot_log_in_or_refresh(client, repos, make_user, login):
     account = make_user("alice", role="member")
     tokens = login(account)
-    svc.users.update(account.user, disabled=True)
+    repos.users.update(account.user, disabled=True)
 
     login_response = client.post("/api/v1/auth/login", json={"username": "alice", "password": account.password})
     assert_error(login_response, 401, "invalid_credentials")
     assert_error(client.post("/api/v1/auth/refresh", headers=bearer(tokens["refresh_token"])), 401, "invalid_token")
 
 
-def test_deleted_user_cannot_refresh(client, svc, make_user, login):
+def test_deleted_user_cannot_refresh(client, repos, make_user, login):
     account = make_user("alice")
     tokens = login(account)
-    svc.users.delete(account.user)
+    repos.users.delete(account.user)
 
     assert_error(client.post("/api/v1/auth/refresh", headers=bearer(tokens["refresh_token"])), 401, "invalid_token")
 
 
-def test_refresh_token_of_a_deleted_user_does_not_work_for_a_new_user_of_the_same_name(client, svc, make_user, login):
+def test_refresh_token_of_a_deleted_user_does_not_work_for_a_new_user_of_the_same_name(client, repos, make_user, login):
     account = make_user("alice")
     tokens = login(account)
-    svc.users.delete(account.user)
+    repos.users.delete(account.user)
     make_user("alice", tenant="other")
 
     assert_error(client.post("/api/v1/auth/refresh", headers=bearer(tokens["refresh_token"])), 401, "invalid_token")

@@ -10,11 +10,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app
-from handlers.services import Services
-from models.errors import NotFound
 from models.passwords import verify_password
-from models.tables import create_tables
-from tests.conftest import bearer, services_of
+from models.repositories import Repositories
+from models.store.errors import NotFound
+from models.store.tables import create_tables
+from tests.conftest import bearer, repositories_of
 
 BOB_PASSWORD = "bob's long passphrase"
 EXPECTED_TABLES = [
@@ -77,7 +77,7 @@ def test_db_init_creates_the_tables_and_is_idempotent(aws: None, jwt_secret: str
     # Its own app and prefix: the ``app`` fixture has already made its tables.
     app = create_app({"environment": "test", "jwt_secret_key": jwt_secret, "table_prefix": "cli-fresh-"})
     runner = app.test_cli_runner()
-    client = services_of(app).db.client
+    client = repositories_of(app).db.client
     assert client.list_tables()["TableNames"] == []
 
     first = runner.invoke(args=["db", "init"])
@@ -100,86 +100,86 @@ def test_db_init_creates_the_tables_and_is_idempotent(aws: None, jwt_secret: str
     assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "expires_at")
 
 
-def test_db_init_leaves_existing_tables_and_data_alone(cli: Invoke, svc: Services) -> None:
-    svc.tenants.create("keepme")
+def test_db_init_leaves_existing_tables_and_data_alone(cli: Invoke, repos: Repositories) -> None:
+    repos.tenants.create("keepme")
     result = cli("db", "init")
     assert result.exit_code == 0, result.output
     assert "created table" not in result.stdout
-    assert svc.tenants.get("keepme").tenant_id == "keepme"
+    assert repos.tenants.get("keepme").tenant_id == "keepme"
 
 
 # tenants --------------------------------------------------------------------------------------
 
 
-def test_tenants_create_prints_the_id_and_stores_the_limit(cli: Invoke, svc: Services) -> None:
+def test_tenants_create_prints_the_id_and_stores_the_limit(cli: Invoke, repos: Repositories) -> None:
     result = cli("tenants", "create", "acme", "--rate-limit", "50")
     assert result.exit_code == 0, result.output
     assert result.stdout == "acme\n"
-    assert svc.tenants.get("acme").rate_limit == 50
+    assert repos.tenants.get("acme").rate_limit == 50
 
 
-def test_tenants_create_uses_the_default_limit(cli: Invoke, svc: Services) -> None:
+def test_tenants_create_uses_the_default_limit(cli: Invoke, repos: Repositories) -> None:
     result = cli("tenants", "create", "Globex")
     assert result.exit_code == 0, result.output
     assert result.stdout == "globex\n"  # tenant ids are the lower-case name
-    assert svc.tenants.get("globex").rate_limit == 200
+    assert repos.tenants.get("globex").rate_limit == 200
 
 
 @pytest.mark.parametrize("again", ["acme", "ACME"])
-def test_tenants_create_twice_fails_and_keeps_the_first(cli: Invoke, svc: Services, again: str) -> None:
+def test_tenants_create_twice_fails_and_keeps_the_first(cli: Invoke, repos: Repositories, again: str) -> None:
     assert cli("tenants", "create", "acme", "--rate-limit", "50").exit_code == 0
     result = cli("tenants", "create", again, "--rate-limit", "7")
     assert_failed(result, "Error: tenant 'acme' already exists")
-    assert svc.tenants.get("acme").rate_limit == 50
+    assert repos.tenants.get("acme").rate_limit == 50
 
 
 @pytest.mark.parametrize("name", ["bad name", "acme-", "a" * 41, "under_score"])
-def test_tenants_create_refuses_an_invalid_name(cli: Invoke, svc: Services, name: str) -> None:
+def test_tenants_create_refuses_an_invalid_name(cli: Invoke, repos: Repositories, name: str) -> None:
     result = cli("tenants", "create", name)
     assert_failed(result, "tenant names are 1-40 characters")
     with pytest.raises(NotFound):
-        svc.tenants.get(name.strip().lower())
+        repos.tenants.get(name.strip().lower())
 
 
 @pytest.mark.parametrize("limit", ["0", "-1", "1000001", "many"])
-def test_tenants_create_refuses_an_out_of_range_limit(cli: Invoke, svc: Services, limit: str) -> None:
+def test_tenants_create_refuses_an_out_of_range_limit(cli: Invoke, repos: Repositories, limit: str) -> None:
     result = cli("tenants", "create", "acme", "--rate-limit", limit)
     assert result.exit_code == 2, result.output  # click's usage error
     assert "--rate-limit" in result.stderr
     with pytest.raises(NotFound):
-        svc.tenants.get("acme")
+        repos.tenants.get("acme")
 
 
-def test_tenants_set_limit_changes_the_limit(cli: Invoke, svc: Services, acme: None) -> None:
+def test_tenants_set_limit_changes_the_limit(cli: Invoke, repos: Repositories, acme: None) -> None:
     result = cli("tenants", "set-limit", "acme", "5")
     assert result.exit_code == 0, result.output
     assert result.stdout == "acme: 5 requests per minute\n"
-    assert svc.tenants.get("acme").rate_limit == 5
+    assert repos.tenants.get("acme").rate_limit == 5
 
     result = cli("tenants", "set-limit", "ACME", "60")  # names are case-insensitive
     assert result.exit_code == 0, result.output
-    assert svc.tenants.get("acme").rate_limit == 60
+    assert repos.tenants.get("acme").rate_limit == 60
 
 
-def test_tenants_set_limit_on_an_unknown_tenant_fails(cli: Invoke, svc: Services, acme: None) -> None:
+def test_tenants_set_limit_on_an_unknown_tenant_fails(cli: Invoke, repos: Repositories, acme: None) -> None:
     result = cli("tenants", "set-limit", "nope", "5")
     assert_failed(result, "Error: no tenant named 'nope'")
     with pytest.raises(NotFound):
-        svc.tenants.get("nope")
-    assert svc.tenants.get("acme").rate_limit == 200
+        repos.tenants.get("nope")
+    assert repos.tenants.get("acme").rate_limit == 200
 
 
-def test_tenants_set_limit_refuses_zero(cli: Invoke, svc: Services, acme: None) -> None:
+def test_tenants_set_limit_refuses_zero(cli: Invoke, repos: Repositories, acme: None) -> None:
     result = cli("tenants", "set-limit", "acme", "0")
     assert result.exit_code == 2, result.output
-    assert svc.tenants.get("acme").rate_limit == 200
+    assert repos.tenants.get("acme").rate_limit == 200
 
 
 # users ----------------------------------------------------------------------------------------
 
 
 def test_users_create_reads_the_password_from_stdin(
-    cli: Invoke, svc: Services, client: FlaskClient, acme: None
+    cli: Invoke, repos: Repositories, client: FlaskClient, acme: None
 ) -> None:
     result = create_bob(cli)
     assert result.exit_code == 0, result.output
@@ -188,7 +188,7 @@ def test_users_create_reads_the_password_from_stdin(
     assert user_id.startswith("usr_")
     assert BOB_PASSWORD not in result.output
 
-    bob = svc.users.find_by_username("bob")
+    bob = repos.users.find_by_username("bob")
     assert bob is not None
     assert (bob.user_id, bob.tenant_id, bob.username, bob.role, bob.disabled) == (
         user_id,
@@ -215,61 +215,61 @@ def test_users_create_reads_the_password_from_stdin(
     assert wrong.status_code == 401
 
 
-def test_users_create_accepts_a_12_character_password(cli: Invoke, svc: Services, acme: None) -> None:
+def test_users_create_accepts_a_12_character_password(cli: Invoke, repos: Repositories, acme: None) -> None:
     result = create_bob(cli, password="x" * 12)
     assert result.exit_code == 0, result.output
-    bob = svc.users.find_by_username("bob")
+    bob = repos.users.find_by_username("bob")
     assert bob is not None and verify_password(bob.password_hash, "x" * 12)
 
 
-def test_users_create_refuses_a_username_taken_in_another_case(cli: Invoke, svc: Services, acme: None) -> None:
+def test_users_create_refuses_a_username_taken_in_another_case(cli: Invoke, repos: Repositories, acme: None) -> None:
     first = create_bob(cli)
     assert first.exit_code == 0, first.output
     assert cli("tenants", "create", "globex").exit_code == 0
 
     result = create_bob(cli, tenant="globex", username="BOB", role="admin", password="another long password")
     assert_failed(result, "Error: the username 'BOB' is already taken")
-    bob = svc.users.find_by_username("BOB")
+    bob = repos.users.find_by_username("BOB")
     assert bob is not None
     assert (bob.user_id, bob.username, bob.tenant_id, bob.role) == (first.stdout.strip(), "bob", "acme", "member")
     assert verify_password(bob.password_hash, BOB_PASSWORD)
-    assert svc.users.list_for_tenant("globex") == []
+    assert repos.users.list_for_tenant("globex") == []
 
 
-def test_users_create_in_an_unknown_tenant_fails(cli: Invoke, svc: Services, acme: None) -> None:
+def test_users_create_in_an_unknown_tenant_fails(cli: Invoke, repos: Repositories, acme: None) -> None:
     result = create_bob(cli, tenant="nope")
     assert_failed(result, "Error: no tenant named 'nope'")
-    assert svc.users.find_by_username("bob") is None
+    assert repos.users.find_by_username("bob") is None
 
 
-def test_users_create_refuses_an_unknown_role(cli: Invoke, svc: Services, acme: None) -> None:
+def test_users_create_refuses_an_unknown_role(cli: Invoke, repos: Repositories, acme: None) -> None:
     result = create_bob(cli, role="owner")
     assert result.exit_code == 2, result.output  # click's usage error
     assert "--role" in result.stderr and "'owner'" in result.stderr
-    assert svc.users.find_by_username("bob") is None
+    assert repos.users.find_by_username("bob") is None
 
 
 @pytest.mark.parametrize("password", ["x" * 11, "short", ""])
-def test_users_create_refuses_a_short_password(cli: Invoke, svc: Services, acme: None, password: str) -> None:
+def test_users_create_refuses_a_short_password(cli: Invoke, repos: Repositories, acme: None, password: str) -> None:
     result = create_bob(cli, password=password)
     assert_failed(result, "Error: password:", "12")
-    assert svc.users.find_by_username("bob") is None
+    assert repos.users.find_by_username("bob") is None
 
 
 @pytest.mark.parametrize("username", ["bo", "bob smith", "bob/x"])
-def test_users_create_refuses_an_invalid_username(cli: Invoke, svc: Services, acme: None, username: str) -> None:
+def test_users_create_refuses_an_invalid_username(cli: Invoke, repos: Repositories, acme: None, username: str) -> None:
     result = create_bob(cli, username=username)
     assert_failed(result, "Error: username:")
-    assert svc.users.find_by_username(username) is None
+    assert repos.users.find_by_username(username) is None
 
 
-def test_users_create_requires_password_stdin(cli: Invoke, svc: Services, acme: None) -> None:
+def test_users_create_requires_password_stdin(cli: Invoke, repos: Repositories, acme: None) -> None:
     result = cli(
         "users", "create", "--tenant", "acme", "--username", "bob", "--role", "member", stdin=BOB_PASSWORD + "\n"
     )
     assert result.exit_code == 2, result.output
     assert "--password-stdin" in result.stderr
-    assert svc.users.find_by_username("bob") is None
+    assert repos.users.find_by_username("bob") is None
 
 
 def test_commands_before_db_init_fail_with_a_clear_message(aws: None, jwt_secret: str) -> None:
@@ -293,7 +293,7 @@ def test_commands_against_an_unreachable_endpoint_fail_with_a_clear_message(
 
 def test_demo_seed_creates_once_and_prints_a_password_that_logs_in(aws: None, jwt_secret: str, tmp_path) -> None:
     app = create_app({"environment": "dev", "jwt_secret_key": jwt_secret, "local_data_dir": tmp_path})
-    create_tables(services_of(app).db)
+    create_tables(repositories_of(app).db)
     runner = app.test_cli_runner()
 
     first = runner.invoke(args=["demo", "seed"])
@@ -304,14 +304,14 @@ def test_demo_seed_creates_once_and_prints_a_password_that_logs_in(aws: None, jw
     assert (tmp_path / "demo-admin-password").stat().st_mode & 0o777 == 0o600
     assert f"password {password!r}" in first.stdout and f"password {password!r}" in second.stdout
     assert "curl -s -X POST http://127.0.0.1:5000/api/v1/auth/login" in first.stdout
-    assert len(services_of(app).users.list_for_tenant("demo")) == 1
+    assert len(repositories_of(app).users.list_for_tenant("demo")) == 1
     login = app.test_client().post("/api/v1/auth/login", json={"username": "admin@demo.local", "password": password})
     assert login.status_code == 200
 
 
 def test_demo_seed_does_not_print_a_stale_password(aws: None, jwt_secret: str, tmp_path) -> None:
     app = create_app({"environment": "dev", "jwt_secret_key": jwt_secret, "local_data_dir": tmp_path})
-    create_tables(services_of(app).db)
+    create_tables(repositories_of(app).db)
     runner = app.test_cli_runner()
     runner.invoke(args=["demo", "seed"])
     (tmp_path / "demo-admin-password").write_text("not-the-password\n")

@@ -9,7 +9,7 @@ import pytest
 
 from app import create_app
 from config import ConfigError, Settings
-from models.tables import create_tables
+from models.store.tables import create_tables
 from tests.conftest import PASSWORD, bearer
 
 

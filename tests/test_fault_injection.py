@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
-from handlers.rate_limits import limiter
+from handlers.ratelimit.limiter import limiter
 from tests.conftest import api_key, assert_error, bearer
 
 FAULTS = {
@@ -50,9 +50,9 @@ def _transaction_tables(params: dict[str, Any] | None) -> str:
 
 
 @pytest.fixture
-def injector(svc) -> Iterator[Injector]:
-    injector = Injector(svc.settings.table_prefix)
-    events = svc.db.client.meta.events
+def injector(repos) -> Iterator[Injector]:
+    injector = Injector(repos.settings.table_prefix)
+    events = repos.db.client.meta.events
     events.register("before-parameter-build.dynamodb", injector.record)
     events.register("before-call.dynamodb", injector.before_call)
     yield injector
@@ -100,7 +100,7 @@ def check_every_step(injector: Injector, make_flow: Callable[[], Flow], fault: s
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
-def test_user_creation(client, svc, admin, injector, fault):
+def test_user_creation(client, repos, admin, injector, fault):
     counter = iter(range(1000))
 
     def make_flow() -> Flow:
@@ -111,7 +111,7 @@ def test_user_creation(client, svc, admin, injector, fault):
                 json={"username": name, "password": "a long enough password", "role": "member"},
                 headers=admin,
             ),
-            happened=lambda: svc.users.find_by_username(name) is not None,
+            happened=lambda: repos.users.find_by_username(name) is not None,
             status=201,
         )
 
@@ -120,55 +120,55 @@ def test_user_creation(client, svc, admin, injector, fault):
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
-def test_key_creation(client, svc, make_user, login, injector, fault):
+def test_key_creation(client, repos, make_user, login, injector, fault):
     member = make_user("maria", role="member")
     headers = bearer(login(member)["access_token"])
 
     def make_flow() -> Flow:
-        before = len(svc.api_keys.list_for_tenant("acme"))
+        before = len(repos.api_keys.list_for_tenant("acme"))
         return Flow(
             request=lambda: client.post("/api/v1/api-keys", json={"name": "k"}, headers=headers),
-            happened=lambda: len(svc.api_keys.list_for_tenant("acme")) > before,
+            happened=lambda: len(repos.api_keys.list_for_tenant("acme")) > before,
             status=201,
         )
 
     steps = check_every_step(injector, make_flow, fault)
     assert "TransactWriteItems:accounts" in steps
     # Every key the user holds is in their list of live keys, and no list entry lacks its key.
-    user = svc.users.find_by_username("maria")
-    assert {key.key_id for key in svc.api_keys.list_for_tenant("acme")} == set(user.api_keys)
+    user = repos.users.find_by_username("maria")
+    assert {key.key_id for key in repos.api_keys.list_for_tenant("acme")} == set(user.api_keys)
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
-def test_role_change_propagated_to_keys(client, svc, make_user, login, admin, make_key, injector, fault):
+def test_role_change_propagated_to_keys(client, repos, make_user, login, admin, make_key, injector, fault):
     member = make_user("maria", role="member")
     keys = [make_key(bearer(login(member)["access_token"]), name=f"k{n}")["key"] for n in range(2)]
 
     def make_flow() -> Flow:
         # Always a real change: the role it does not have now.
-        target = "viewer" if svc.users.find_by_username("maria").role == "member" else "member"
+        target = "viewer" if repos.users.find_by_username("maria").role == "member" else "member"
         return Flow(
             request=lambda: client.patch(f"/api/v1/users/{member.user_id}", json={"role": target}, headers=admin),
-            happened=lambda: svc.users.find_by_username("maria").role == target,
+            happened=lambda: repos.users.find_by_username("maria").role == target,
             status=200,
         )
 
     steps = check_every_step(injector, make_flow, fault)
     assert "TransactWriteItems:accounts" in steps
     # The user and every key agree: no half-applied change survived any fault.
-    role = svc.users.find_by_username("maria").role
+    role = repos.users.find_by_username("maria").role
     for key in keys:
         assert client.get("/api/v1/me", headers=api_key(key)).get_json()["role"] == role
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
-def test_key_rotation(client, svc, admin, make_key, injector, fault):
+def test_key_rotation(client, repos, admin, make_key, injector, fault):
     def make_flow() -> Flow:
         old = make_key(admin, name="rotating")
-        before = len(svc.api_keys.list_for_tenant("acme"))
+        before = len(repos.api_keys.list_for_tenant("acme"))
 
         def happened() -> bool:
-            return len(svc.api_keys.list_for_tenant("acme")) > before
+            return len(repos.api_keys.list_for_tenant("acme")) > before
 
         def request():
             return client.post(f"/api/v1/api-keys/{old['id']}/rotate", json={"grace_seconds": 0}, headers=admin)
@@ -179,12 +179,12 @@ def test_key_rotation(client, svc, admin, make_key, injector, fault):
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
-def test_key_revocation(client, svc, admin, make_key, injector, fault):
+def test_key_revocation(client, repos, admin, make_key, injector, fault):
     def make_flow() -> Flow:
         created = make_key(admin, name="doomed")
         return Flow(
             request=lambda: client.delete(f"/api/v1/api-keys/{created['id']}", headers=admin),
-            happened=lambda: svc.api_keys.get_in_tenant("acme", created["id"]).revoked_at is not None,
+            happened=lambda: repos.api_keys.get_in_tenant("acme", created["id"]).revoked_at is not None,
             status=204,
         )
 
@@ -193,7 +193,7 @@ def test_key_revocation(client, svc, admin, make_key, injector, fault):
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
-def test_idempotent_message_send(client, svc, admin, injector, fault):
+def test_idempotent_message_send(client, repos, admin, injector, fault):
     counter = iter(range(1000))
 
     def make_flow() -> Flow:
@@ -202,7 +202,7 @@ def test_idempotent_message_send(client, svc, admin, injector, fault):
             request=lambda: client.post(
                 "/api/v1/messages", json={"to": "+14155550123", "body": key}, headers={**admin, "Idempotency-Key": key}
             ),
-            happened=lambda: any(m.body == key for m in svc.messages.page("acme", 100).items),
+            happened=lambda: any(m.body == key for m in repos.messages.page("acme", 100).items),
             status=201,
         )
 

@@ -17,7 +17,7 @@ NEW_USER = {"username": "carol", "password": "a long enough password", "role": "
 
 def set_limit(app, tenant: str, limit: int) -> None:
     assert app.test_cli_runner().invoke(args=["tenants", "set-limit", tenant, str(limit)]).exit_code == 0
-    app.extensions["nativemessage"].tenant_limits._cache.clear()
+    app.extensions["nativemessage"].tenant_limits.clear()
 
 
 @pytest.mark.parametrize("junk", [{"Authorization": "Bearer x"}, {"X-API-Key": "x"}])
@@ -61,7 +61,7 @@ def test_an_expiry_that_overflows_in_utc_is_a_400(client, admin):
     assert_error(response, 400, "invalid_request")
 
 
-def test_a_disabled_admin_loses_management_rights_at_once(client, svc, make_user, login):
+def test_a_disabled_admin_loses_management_rights_at_once(client, repos, make_user, login):
     boss = make_user("boss", role="admin")
     rogue = make_user("rogue", role="admin")
     rogue_headers = bearer(login(rogue)["access_token"])
@@ -77,19 +77,19 @@ def test_a_disabled_admin_loses_management_rights_at_once(client, svc, make_user
         client.post("/api/v1/api-keys", json={"name": "backdoor"}, headers=rogue_headers),
     ):
         assert_error(response, 401, "invalid_token")
-    assert svc.users.find_by_username("rogue").disabled is True
-    assert svc.users.find_by_username("boss").disabled is False
-    assert svc.users.find_by_username("carol") is None
+    assert repos.users.find_by_username("rogue").disabled is True
+    assert repos.users.find_by_username("boss").disabled is False
+    assert repos.users.find_by_username("carol") is None
 
 
-def test_a_demoted_admin_cannot_create_admins_with_their_old_token(client, svc, make_user, login):
+def test_a_demoted_admin_cannot_create_admins_with_their_old_token(client, repos, make_user, login):
     boss = bearer(login(make_user("boss", role="admin"))["access_token"])
     demoted = make_user("demoted", role="admin")
     old_token = bearer(login(demoted)["access_token"])
     client.patch(f"/api/v1/users/{demoted.user_id}", json={"role": "member"}, headers=boss)
 
     assert_error(client.post("/api/v1/users", json=NEW_USER, headers=old_token), 403, "insufficient_scope")
-    assert svc.users.find_by_username("carol") is None
+    assert repos.users.find_by_username("carol") is None
 
 
 def test_an_admin_cannot_change_their_own_account_at_all(client, make_user, login):
@@ -142,7 +142,7 @@ def test_a_last_used_write_that_meets_a_transaction_does_not_fail_the_request(
 
 
 def test_concurrent_requests_while_the_counter_store_fails_are_served(app, admin, monkeypatch):
-    from handlers.rate_limits import limiter
+    from handlers.ratelimit.limiter import limiter
 
     def unreachable(*_args, **_kwargs):
         time.sleep(0.05)  # keep requests in flight together

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
-from handlers.request_log import JsonFormatter
+from handlers.web.request_log import JsonFormatter
 from models.key_format import key_digest
 from tests.conftest import api_key, bearer
 
@@ -18,7 +18,7 @@ def hidden(html: str, name: str) -> str:
     return match.group(1)
 
 
-def test_a_full_flow_logs_no_secret(client, svc, make_user, caplog):
+def test_a_full_flow_logs_no_secret(client, repos, make_user, caplog):
     account = make_user("alice", role="admin")
     secrets_seen: list[str] = [account.password, "wrong password for alice"]
     with caplog.at_level(logging.DEBUG):
@@ -57,11 +57,11 @@ def test_a_full_flow_logs_no_secret(client, svc, make_user, caplog):
     keys = [created["key"], rotated["key"], dashboard_key]
     secrets_seen += [tokens["access_token"], tokens["refresh_token"], refreshed["access_token"], *keys]
     secrets_seen += [key_digest(key) for key in keys]
-    secrets_seen += [svc.users.find_by_username(name).password_hash for name in ("alice", "bob")]
+    secrets_seen += [repos.users.find_by_username(name).password_hash for name in ("alice", "bob")]
     for secret in secrets_seen:
         assert secret not in text
     # Pieces long enough to identify a token are not logged either (e.g. a JWT's signature part).
     for token in (tokens["access_token"], tokens["refresh_token"]):
         for part in token.split("."):
             assert part not in text
-    assert svc.signing_secret.get() not in text
+    assert repos.signing_secret.get() not in text

@@ -11,7 +11,7 @@ from limits import parse
 from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter, SlidingWindowCounterRateLimiter
 
-from models.rate_limit_storage import DynamoDBStorage
+from models.store.limits_storage import DynamoDBStorage
 
 pytestmark = pytest.mark.dynamodb_local
 
@@ -30,13 +30,13 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def storage(svc, clock) -> DynamoDBStorage:
+def storage(repos, clock) -> DynamoDBStorage:
     return DynamoDBStorage(
-        f"dynamodb://{svc.settings.table_prefix}rate_limits", client_factory=lambda: svc.db.client, clock=clock
+        f"dynamodb://{repos.settings.table_prefix}rate_limits", client_factory=lambda: repos.db.client, clock=clock
     )
 
 
-def test_the_scheme_is_registered_with_limits(svc):
+def test_the_scheme_is_registered_with_limits(repos):
     assert isinstance(storage_from_string("dynamodb://some-table"), DynamoDBStorage)
 
 
@@ -61,10 +61,10 @@ class OneCallAtATime:
         return call
 
 
-def test_many_threads_incrementing_one_key_give_the_exact_total(svc, clock):
+def test_many_threads_incrementing_one_key_give_the_exact_total(repos, clock):
     storage = DynamoDBStorage(
-        f"dynamodb://{svc.settings.table_prefix}rate_limits",
-        client_factory=lambda: OneCallAtATime(svc.db.client),
+        f"dynamodb://{repos.settings.table_prefix}rate_limits",
+        client_factory=lambda: OneCallAtATime(repos.db.client),
         clock=clock,
     )
     threads, per_thread = 8, 25
@@ -98,9 +98,9 @@ def test_a_window_ends_at_its_expiry_and_the_next_starts_from_zero(storage, cloc
     assert storage.get_expiry("k") == pytest.approx(int(clock.now) + 60)
 
 
-def test_items_carry_the_ttl_attribute(svc, storage, clock):
+def test_items_carry_the_ttl_attribute(repos, storage, clock):
     storage.incr("k", 60)
-    item = svc.db.client.get_item(TableName=storage.table, Key={"key": {"S": "k"}})["Item"]
+    item = repos.db.client.get_item(TableName=storage.table, Key={"key": {"S": "k"}})["Item"]
     assert float(item["expires_at"]["N"]) == int(clock.now) + 60
 
 
@@ -121,10 +121,10 @@ def test_clear_and_reset(storage):
     assert storage.get("b") == 0
 
 
-def test_check_reports_a_missing_table(svc, clock):
-    assert DynamoDBStorage("dynamodb://no-such-table", client_factory=lambda: svc.db.client).check() is False
+def test_check_reports_a_missing_table(repos, clock):
+    assert DynamoDBStorage("dynamodb://no-such-table", client_factory=lambda: repos.db.client).check() is False
     assert DynamoDBStorage(
-        f"dynamodb://{svc.settings.table_prefix}rate_limits", client_factory=lambda: svc.db.client
+        f"dynamodb://{repos.settings.table_prefix}rate_limits", client_factory=lambda: repos.db.client
     ).check()
 
 
@@ -141,14 +141,16 @@ def sliding_outcomes(storage, monkeypatch, clock, schedule):
     return outcomes
 
 
-def test_sliding_window_counts_as_limits_defines(svc, monkeypatch):
+def test_sliding_window_counts_as_limits_defines(repos, monkeypatch):
     # Window 60 s, limit 10: 10 hits late in one window; 15 s into the next the previous window still
     # weighs 10 * 45/60 = 7.5, floored to 7, so 3 more fit; at 45 s in it weighs 2.5 -> 2, so 5 more.
     start = 60 * 30_000_000 + 50
     schedule = [(start, 10), (start + 25, 4), (start + 25 + 30, 6)]
     dynamo_clock = Clock()
     dynamo = DynamoDBStorage(
-        f"dynamodb://{svc.settings.table_prefix}rate_limits", client_factory=lambda: svc.db.client, clock=dynamo_clock
+        f"dynamodb://{repos.settings.table_prefix}rate_limits",
+        client_factory=lambda: repos.db.client,
+        clock=dynamo_clock,
     )
 
     ours = sliding_outcomes(dynamo, monkeypatch, dynamo_clock, schedule)
@@ -158,10 +160,10 @@ def test_sliding_window_counts_as_limits_defines(svc, monkeypatch):
     assert ours == [[True] * 10, [True] * 3 + [False], [True] * 5 + [False]]
 
 
-def test_sliding_window_reports_the_same_window_as_memory(svc, monkeypatch):
+def test_sliding_window_reports_the_same_window_as_memory(repos, monkeypatch):
     clock = Clock(60 * 30_000_000 + 10)
     dynamo = DynamoDBStorage(
-        f"dynamodb://{svc.settings.table_prefix}rate_limits", client_factory=lambda: svc.db.client, clock=clock
+        f"dynamodb://{repos.settings.table_prefix}rate_limits", client_factory=lambda: repos.db.client, clock=clock
     )
     memory = MemoryStorage()
     monkeypatch.setattr(limits.storage.memory, "time", SimpleNamespace(time=clock))

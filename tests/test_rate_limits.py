@@ -8,8 +8,8 @@ import time
 import pytest
 
 from app import create_app
-from models.tables import create_tables
-from tests.conftest import api_key, assert_error, bearer, services_of
+from models.store.tables import create_tables
+from tests.conftest import api_key, assert_error, bearer, repositories_of
 
 RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
 
@@ -41,7 +41,7 @@ def test_jwt_and_api_key_requests_share_the_tenants_count(client, make_user, log
 
 def test_other_tenants_have_their_own_count(app, client, admin, make_user, login):
     set_limit(app, "acme", 2)
-    app.extensions["nativemessage"].tenant_limits._cache.clear()
+    app.extensions["nativemessage"].tenant_limits.clear()
     outsider = bearer(login(make_user("olga", tenant="globex"))["access_token"])
     for _ in range(3):
         client.get("/api/v1/me", headers=admin)
@@ -51,7 +51,7 @@ def test_other_tenants_have_their_own_count(app, client, admin, make_user, login
 
 def test_over_the_limit_is_a_429_envelope_with_retry_after(app, client, admin):
     set_limit(app, "acme", 3)
-    app.extensions["nativemessage"].tenant_limits._cache.clear()
+    app.extensions["nativemessage"].tenant_limits.clear()
     statuses = [client.get("/api/v1/me", headers=admin).status_code for _ in range(3)]
     response = client.get("/api/v1/me", headers=admin)
 
@@ -96,7 +96,7 @@ def test_a_tenant_override_takes_effect_on_the_next_window(app, client, admin, c
 
 def test_once_full_this_process_rejects_without_writing(app, client, admin, dynamodb_calls):
     set_limit(app, "acme", 2)
-    app.extensions["nativemessage"].tenant_limits._cache.clear()
+    app.extensions["nativemessage"].tenant_limits.clear()
     dynamodb_calls.clear()
     for _ in range(3):  # 200, 200, then the 429 that tells this process the window is full
         client.get("/api/v1/me", headers=admin)
@@ -125,7 +125,7 @@ def strict_app(aws, jwt_secret):
             "unauthenticated_rate_limit": "3/minute",
         }
     )
-    create_tables(services_of(app).db)
+    create_tables(repositories_of(app).db)
     return app
 
 
@@ -140,7 +140,7 @@ def test_behind_a_trusted_proxy_the_last_forwarded_hop_is_the_client(aws, jwt_se
         {"environment": "test", "jwt_secret_key": jwt_secret, "unauthenticated_rate_limit": "2/minute",
          "trusted_proxy_count": 1}
     )  # fmt: skip
-    create_tables(services_of(app).db)
+    create_tables(repositories_of(app).db)
     client = app.test_client()
     # The proxy appends the address it saw; anything before that is the client's own claim.
     spoofed = [client.get("/api/v1/me", headers={"X-Forwarded-For": f"6.6.6.{n}, 9.9.9.9"}) for n in range(3)]
@@ -164,7 +164,7 @@ def test_on_lambda_the_ip_comes_from_the_api_gateway_event(strict_app):
 def test_refused_credentials_are_counted_per_ip_without_dynamodb(strict_app):
     client = strict_app.test_client()
     calls: list[str] = []
-    services_of(strict_app).db.client.meta.events.register(
+    repositories_of(strict_app).db.client.meta.events.register(
         "before-parameter-build.dynamodb", lambda event_name, **_: calls.append(event_name)
     )
     statuses = [
@@ -207,7 +207,7 @@ def test_login_attempts_per_ip_are_limited(client):
 def test_when_dynamodb_fails_limits_fall_back_to_memory_and_warn(app, client, admin, monkeypatch, caplog):
     from botocore.exceptions import EndpointConnectionError
 
-    storage = __import__("handlers.rate_limits", fromlist=["limiter"]).limiter.storage
+    storage = __import__("handlers.ratelimit.limiter", fromlist=["limiter"]).limiter.storage
 
     def unreachable(*_args, **_kwargs):
         raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1")

@@ -6,20 +6,20 @@ import threading
 
 import pytest
 
-from models.errors import Conflict, NotFound
+from models.store.errors import Conflict, NotFound
 
 pytestmark = pytest.mark.dynamodb_local
 
 
-def test_concurrent_creation_of_one_username_admits_exactly_one(svc):
-    svc.tenants.create("acme")
+def test_concurrent_creation_of_one_username_admits_exactly_one(repos):
+    repos.tenants.create("acme")
     barrier = threading.Barrier(8)
     outcomes: list[str] = []
 
     def create(spelling: str) -> None:
         barrier.wait()
         try:
-            svc.users.create("acme", spelling, "hash", "member")
+            repos.users.create("acme", spelling, "hash", "member")
             outcomes.append("created")
         except Conflict:
             outcomes.append("conflict")
@@ -31,22 +31,22 @@ def test_concurrent_creation_of_one_username_admits_exactly_one(svc):
         thread.join()
 
     assert sorted(outcomes) == ["conflict"] * 7 + ["created"]
-    assert len(svc.users.list_for_tenant("acme")) == 1
+    assert len(repos.users.list_for_tenant("acme")) == 1
 
 
-def test_tenant_names_are_unique_and_case_insensitive(svc):
-    svc.tenants.create("Acme")
+def test_tenant_names_are_unique_and_case_insensitive(repos):
+    repos.tenants.create("Acme")
     with pytest.raises(Conflict):
-        svc.tenants.create("ACME")
-    assert svc.tenants.get("acme").rate_limit == 200
+        repos.tenants.create("ACME")
+    assert repos.tenants.get("acme").rate_limit == 200
 
 
-def test_set_rate_limit_on_unknown_tenant_is_not_found(svc):
+def test_set_rate_limit_on_unknown_tenant_is_not_found(repos):
     with pytest.raises(NotFound):
-        svc.tenants.set_rate_limit("nobody", 5)
+        repos.tenants.set_rate_limit("nobody", 5)
 
 
-def test_listing_users_never_reads_password_hashes(svc):
-    svc.tenants.create("acme")
-    svc.users.create("acme", "alice", "$argon2id$hash", "admin")
-    assert [user.password_hash for user in svc.users.list_for_tenant("acme")] == [None]
+def test_listing_users_never_reads_password_hashes(repos):
+    repos.tenants.create("acme")
+    repos.users.create("acme", "alice", "$argon2id$hash", "admin")
+    assert [user.password_hash for user in repos.users.list_for_tenant("acme")] == [None]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
-from handlers.request_log import JsonFormatter
+from handlers.web.request_log import JsonFormatter
 from tests.conftest import bearer
 
 

@@ -82,17 +82,17 @@ def test_non_admins_cannot_manage_users(client, make_user, login, role):
     )
 
 
-def test_member_cannot_raise_their_own_role(client, svc, make_user, login):
+def test_member_cannot_raise_their_own_role(client, repos, make_user, login):
     member = make_user("mallory", role="member")
     headers = bearer(login(member)["access_token"])
 
     response = client.patch(f"/api/v1/users/{member.user_id}", json={"role": "admin"}, headers=headers)
 
     assert_error(response, 403, "insufficient_scope")
-    assert svc.users.find_by_username("mallory").role == "member"
+    assert repos.users.find_by_username("mallory").role == "member"
 
 
-def test_other_tenants_users_are_invisible(client, svc, make_user, admin_headers):
+def test_other_tenants_users_are_invisible(client, repos, make_user, admin_headers):
     outsider = make_user("outsider", role="member", tenant="globex")
 
     assert_error(client.get(f"/api/v1/users/{outsider.user_id}", headers=admin_headers), 404, "not_found")
@@ -103,16 +103,16 @@ def test_other_tenants_users_are_invisible(client, svc, make_user, admin_headers
     )
     listed = client.get("/api/v1/users", headers=admin_headers).get_json()["items"]
     assert "outsider" not in {item["username"] for item in listed}
-    assert svc.users.find_by_username("outsider").disabled is False
+    assert repos.users.find_by_username("outsider").disabled is False
 
 
-def test_tenant_in_the_body_is_refused_not_trusted(client, svc, admin_headers):
+def test_tenant_in_the_body_is_refused_not_trusted(client, repos, admin_headers):
     response = client.post("/api/v1/users", json={**NEW_USER, "tenant_id": "globex"}, headers=admin_headers)
     assert_error(response, 400, "invalid_request")
-    assert svc.users.find_by_username("carol") is None
+    assert repos.users.find_by_username("carol") is None
 
 
-def test_admin_cannot_demote_or_disable_themselves(client, svc, make_user, login):
+def test_admin_cannot_demote_or_disable_themselves(client, repos, make_user, login):
     admin = make_user("solo-admin", role="admin")
     headers = bearer(login(admin)["access_token"])
 
@@ -122,7 +122,7 @@ def test_admin_cannot_demote_or_disable_themselves(client, svc, make_user, login
     assert_error(
         client.patch(f"/api/v1/users/{admin.user_id}", json={"disabled": True}, headers=headers), 409, "conflict"
     )
-    assert svc.users.find_by_username("solo-admin").role == "admin"
+    assert repos.users.find_by_username("solo-admin").role == "admin"
 
 
 @pytest.mark.parametrize(
@@ -134,10 +134,10 @@ def test_admin_cannot_demote_or_disable_themselves(client, svc, make_user, login
         ({"username": "carol", "role": "member"}, "password"),
     ],
 )
-def test_invalid_user_bodies_are_400_with_details_and_store_nothing(client, svc, admin_headers, body, field):
+def test_invalid_user_bodies_are_400_with_details_and_store_nothing(client, repos, admin_headers, body, field):
     error = assert_error(client.post("/api/v1/users", json=body, headers=admin_headers), 400, "invalid_request")
     assert field in {detail["field"] for detail in error["details"]}
-    assert svc.users.find_by_username(body["username"]) is None
+    assert repos.users.find_by_username(body["username"]) is None
 
 
 def test_validation_details_never_echo_the_password(client, admin_headers):

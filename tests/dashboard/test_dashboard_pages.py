@@ -14,11 +14,11 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from app import create_app
-from handlers.dashboard_session import LOGIN_CSRF_COOKIE, SESSION_COOKIE
-from handlers.services import Services
+from handlers.dashboard.session import LOGIN_CSRF_COOKIE, SESSION_COOKIE
 from models.passwords import hash_password
-from models.tables import create_tables
-from tests.conftest import Account, api_key, bearer, services_of
+from models.repositories import Repositories
+from models.store.tables import create_tables
+from tests.conftest import Account, api_key, bearer, repositories_of
 
 KEY_PATTERN = re.compile(r"nmk_test_[0-9A-Za-z]{36}")
 KEYS_PAGE = "/dashboard/settings/api-keys"
@@ -83,8 +83,8 @@ def generate(client: FlaskClient, csrf: str, name: str = "billing worker") -> st
     return page(client.post(KEYS_PAGE, data={"csrf_token": csrf, "form_id": form_id, "name": name}))
 
 
-def key_names(svc: Services, tenant: str = "acme") -> list[str]:
-    return sorted(key.name for key in svc.api_keys.list_for_tenant(tenant))
+def key_names(repos: Repositories, tenant: str = "acme") -> list[str]:
+    return sorted(key.name for key in repos.api_keys.list_for_tenant(tenant))
 
 
 # --- login and session ---
@@ -104,7 +104,7 @@ def test_dashboard_shows_a_login_form_without_starting_a_session(client):
 
 
 @pytest.mark.parametrize("who", ["wrong password", "unknown user", "disabled user"])
-def test_failed_logins_show_the_same_error_page_and_start_no_session(client, svc, make_user, who):
+def test_failed_logins_show_the_same_error_page_and_start_no_session(client, repos, make_user, who):
     account = make_user("alice", role="member")
     username, password = account.username, account.password
     if who == "wrong password":
@@ -112,7 +112,7 @@ def test_failed_logins_show_the_same_error_page_and_start_no_session(client, svc
     elif who == "unknown user":
         username = "nobody-here"
     else:
-        svc.users.update(account.user, disabled=True)
+        repos.users.update(account.user, disabled=True)
     token = field(page(client.get("/dashboard")), "csrf_token")
     response = client.post("/dashboard/login", data={"csrf_token": token, "username": username, "password": password})
     html = page(response, 401)
@@ -144,10 +144,10 @@ def test_login_sets_a_strict_httponly_session_cookie_and_lands_on_api_keys(clien
 
 def test_session_cookie_is_secure_outside_dev_and_test(aws, jwt_secret):
     app = create_app({"environment": "staging", "jwt_secret_key": jwt_secret, "table_prefix": "test-"})
-    svc = services_of(app)
-    create_tables(svc.db)
-    svc.tenants.create("acme")
-    svc.users.create("acme", "alice", hash_password("correct horse battery staple"), "member")
+    repos = repositories_of(app)
+    create_tables(repos.db)
+    repos.tenants.create("acme")
+    repos.users.create("acme", "alice", hash_password("correct horse battery staple"), "member")
     client = app.test_client()
     response = client.get("/dashboard")
     assert "Secure" in set_cookies(response)[LOGIN_CSRF_COOKIE]
@@ -175,7 +175,7 @@ def test_the_cookie_is_signed_with_a_key_derived_from_the_jwt_secret(aws, client
     assert client.get(KEYS_PAGE).status_code == 303
 
 
-def test_logout_ends_the_session_server_side(client, svc, make_user, logged_in):
+def test_logout_ends_the_session_server_side(client, repos, make_user, logged_in):
     csrf = logged_in(make_user("alice", role="member"))
     old_cookie = client.get_cookie(SESSION_COOKIE, path="/dashboard").value
     response = client.post("/dashboard/logout", data={"csrf_token": csrf})
@@ -184,7 +184,7 @@ def test_logout_ends_the_session_server_side(client, svc, make_user, logged_in):
     # Replaying the cookie saved before logout opens nothing: its session id is revoked.
     with client.application.test_request_context():
         sid = client.application.session_interface.get_signing_serializer(client.application).loads(old_cookie)["sid"]
-    assert svc.revoked_tokens.is_revoked(sid)
+    assert repos.revoked_tokens.is_revoked(sid)
     client.set_cookie(SESSION_COOKIE, old_cookie, path="/dashboard")
     response = client.get(KEYS_PAGE)
     assert response.status_code == 303 and response.location == "/dashboard"
@@ -205,20 +205,20 @@ def test_sessions_last_eight_hours(client, clock, make_user, logged_in):
     assert client.get(KEYS_PAGE).status_code == 303
 
 
-def test_a_disabled_user_is_logged_out_and_a_role_change_applies_at_once(client, svc, make_user, logged_in):
+def test_a_disabled_user_is_logged_out_and_a_role_change_applies_at_once(client, repos, make_user, logged_in):
     account = make_user("alice", role="member")
     logged_in(account)
     assert USERS_PAGE not in page(client.get("/dashboard/settings"))
-    svc.users.update(account.user, role="admin")
+    repos.users.update(account.user, role="admin")
     assert USERS_PAGE in page(client.get("/dashboard/settings"))
-    svc.users.update(account.user, disabled=True)
+    repos.users.update(account.user, disabled=True)
     assert client.get("/dashboard/settings").status_code == 303
 
 
 # --- API keys ---
 
 
-def test_generated_key_is_shown_once_and_works_on_the_api(client, svc, make_user, logged_in):
+def test_generated_key_is_shown_once_and_works_on_the_api(client, repos, make_user, logged_in):
     csrf = logged_in(make_user("alice", role="member"))
     form_id = field(page(client.get(f"{KEYS_PAGE}/new")), "form_id")
     response = client.post(KEYS_PAGE, data={"csrf_token": csrf, "form_id": form_id, "name": "billing worker"})
@@ -236,24 +236,24 @@ def test_generated_key_is_shown_once_and_works_on_the_api(client, svc, make_user
     again = client.post(KEYS_PAGE, data={"csrf_token": csrf, "form_id": form_id, "name": "billing worker"})
     assert again.status_code == 303
     assert not KEY_PATTERN.search(page(client.get(KEYS_PAGE)))
-    assert key_names(svc) == ["billing worker"]
+    assert key_names(repos) == ["billing worker"]
 
 
-def test_a_key_name_is_validated_like_the_api(client, svc, make_user, logged_in):
+def test_a_key_name_is_validated_like_the_api(client, repos, make_user, logged_in):
     csrf = logged_in(make_user("alice", role="member"))
     form_id = field(page(client.get(f"{KEYS_PAGE}/new")), "form_id")
     html = page(client.post(KEYS_PAGE, data={"csrf_token": csrf, "form_id": form_id, "name": "x" * 101}), 400)
     assert "1 to 100 characters" in html
-    assert key_names(svc) == []
+    assert key_names(repos) == []
 
 
 @pytest.mark.parametrize("token", [None, "", "wrong-token-wrong-token-wrong-token-wrong"])
-def test_forms_without_the_right_csrf_token_are_refused_and_change_nothing(client, svc, make_user, logged_in, token):
+def test_forms_without_the_right_csrf_token_are_refused_and_change_nothing(client, repos, make_user, logged_in, token):
     admin = make_user("alice", role="admin")
     member = make_user("bob", role="member")
     csrf = logged_in(admin)
     generate(client, csrf, name="keep me")
-    kept = svc.api_keys.list_for_tenant("acme")[0]
+    kept = repos.api_keys.list_for_tenant("acme")[0]
     extra = {} if token is None else {"csrf_token": token}
     posts: list[tuple[str, dict[str, Any]]] = [
         (KEYS_PAGE, {"form_id": "a" * 22, "name": "forged"}),
@@ -265,15 +265,15 @@ def test_forms_without_the_right_csrf_token_are_refused_and_change_nothing(clien
     ]
     for path, data in posts:
         assert "not sent from this dashboard page" in page(client.post(path, data={**data, **extra}), 403), path
-    assert key_names(svc) == ["keep me"]
-    assert svc.api_keys.list_for_tenant("acme")[0].revoked_at is None
-    assert svc.users.find_by_username("mallory") is None
-    bob = svc.users.find_by_username("bob")
+    assert key_names(repos) == ["keep me"]
+    assert repos.api_keys.list_for_tenant("acme")[0].revoked_at is None
+    assert repos.users.find_by_username("mallory") is None
+    bob = repos.users.find_by_username("bob")
     assert (bob.role, bob.disabled) == ("member", False)
     assert client.get(KEYS_PAGE).status_code == 200  # still logged in
 
 
-def test_members_see_and_revoke_only_their_own_keys_admins_the_tenants(client, svc, make_user, logged_in, make_key):
+def test_members_see_and_revoke_only_their_own_keys_admins_the_tenants(client, repos, make_user, logged_in, make_key):
     alice, bob, carol = (make_user(name, role="member") for name in ("alice", "bob", "carol"))
     make_user("eve", role="admin", tenant="globex")
     admin = make_user("root", role="admin")
@@ -291,7 +291,7 @@ def test_members_see_and_revoke_only_their_own_keys_admins_the_tenants(client, s
     assert "alice&#39;s key" in html and "bob&#39;s key" not in html and "carol&#39;s key" not in html
     # Another member's key id is a 404 page, and the key stays active.
     assert "not found" in page(client.post(f"{KEYS_PAGE}/{bobs['id']}/revoke", data={"csrf_token": csrf}), 404)
-    assert svc.api_keys.get_in_tenant("acme", bobs["id"]).revoked_at is None
+    assert repos.api_keys.get_in_tenant("acme", bobs["id"]).revoked_at is None
     client.post("/dashboard/logout", data={"csrf_token": csrf})
 
     csrf = logged_in(admin)
@@ -322,7 +322,7 @@ def test_members_get_a_403_page_for_users(client, make_user, logged_in):
     page(client.post(USERS_PAGE, data={"username": "x"}), 403)
 
 
-def test_admins_manage_their_tenants_users_only(client, svc, make_user, logged_in):
+def test_admins_manage_their_tenants_users_only(client, repos, make_user, logged_in):
     admin = make_user("root", role="admin")
     outsider = make_user("eve", role="admin", tenant="globex")
     csrf = logged_in(admin)
@@ -335,22 +335,22 @@ def test_admins_manage_their_tenants_users_only(client, svc, make_user, logged_i
     )
     assert created.status_code == 303
     assert "Created carol (member)" in page(client.get(USERS_PAGE))
-    carol = svc.users.find_by_username("carol")
+    carol = repos.users.find_by_username("carol")
     assert (carol.tenant_id, carol.role) == ("acme", "member")
 
     assert client.post(f"{USERS_PAGE}/{carol.user_id}", data={"csrf_token": csrf, "role": "admin"}).status_code == 303
-    assert svc.users.find_by_username("carol").role == "admin"
+    assert repos.users.find_by_username("carol").role == "admin"
     client.post(f"{USERS_PAGE}/{carol.user_id}", data={"csrf_token": csrf, "disabled": "true"})
-    assert svc.users.find_by_username("carol").disabled
+    assert repos.users.find_by_username("carol").disabled
     client.post(f"{USERS_PAGE}/{carol.user_id}", data={"csrf_token": csrf, "disabled": "false"})
-    assert not svc.users.find_by_username("carol").disabled
+    assert not repos.users.find_by_username("carol").disabled
 
     # Another tenant's user is a 404 page, unchanged.
     page(client.post(f"{USERS_PAGE}/{outsider.user_id}", data={"csrf_token": csrf, "disabled": "true"}), 404)
-    assert not svc.users.find_by_username("eve").disabled
+    assert not repos.users.find_by_username("eve").disabled
 
 
-def test_user_creation_is_validated_like_the_api(client, svc, make_user, logged_in):
+def test_user_creation_is_validated_like_the_api(client, repos, make_user, logged_in):
     csrf = logged_in(make_user("root", role="admin"))
     html = page(
         client.post(USERS_PAGE, data={"csrf_token": csrf, "username": "c", "password": "short", "role": "owner"}), 400
@@ -367,13 +367,13 @@ def test_user_creation_is_validated_like_the_api(client, svc, make_user, logged_
     assert "already taken" in html
 
 
-def test_admins_cannot_change_their_own_account(client, svc, make_user, logged_in):
+def test_admins_cannot_change_their_own_account(client, repos, make_user, logged_in):
     admin = make_user("root", role="admin")
     csrf = logged_in(admin)
     for data in ({"role": "member"}, {"role": "admin"}, {"disabled": "true"}):
         assert client.post(f"{USERS_PAGE}/{admin.user_id}", data={"csrf_token": csrf, **data}).status_code == 303
         assert "You cannot change your own account; ask another admin." in page(client.get(USERS_PAGE))
-    root = svc.users.find_by_username("root")
+    root = repos.users.find_by_username("root")
     assert (root.role, root.disabled) == ("admin", False)
 
 
@@ -415,7 +415,7 @@ def test_a_rate_limited_dashboard_request_gets_a_page(aws, jwt_secret):
             "unauthenticated_rate_limit": "3/minute",
         }
     )
-    create_tables(services_of(app).db)
+    create_tables(repositories_of(app).db)
     client = app.test_client()
     for _ in range(3):
         page(client.get("/dashboard"))
@@ -433,10 +433,10 @@ def test_dashboard_and_api_logins_share_the_failure_limit(aws, jwt_secret):
             "login_failure_rate_limit": "2 per 15 minutes",
         }
     )
-    svc = services_of(app)
-    create_tables(svc.db)
-    svc.tenants.create("acme")
-    svc.users.create("acme", "alice", hash_password("correct horse battery staple"), "member")
+    repos = repositories_of(app)
+    create_tables(repos.db)
+    repos.tenants.create("acme")
+    repos.users.create("acme", "alice", hash_password("correct horse battery staple"), "member")
     client = app.test_client()
     for _ in range(2):
         assert client.post("/api/v1/auth/login", json={"username": "alice", "password": "wrong"}).status_code == 401

@@ -8,7 +8,7 @@ from tests.conftest import assert_error
 
 
 @pytest.mark.parametrize("credential", ["admin-jwt", "member-jwt", "admin-key", "member-key"])
-def test_another_tenants_objects_are_404_everywhere(client, svc, world, credential):
+def test_another_tenants_objects_are_404_everywhere(client, repos, world, credential):
     headers = world.headers[credential]
     calls = [
         ("get", f"/api/v1/users/{world.globex_user_id}", None),
@@ -28,8 +28,8 @@ def test_another_tenants_objects_are_404_everywhere(client, svc, world, credenti
         else:
             assert_error(response, 404, "not_found")
     # Nothing of globex changed.
-    assert svc.users.find_by_username("admin@globex").disabled is False
-    assert svc.api_keys.get_in_tenant("globex", world.globex_key_id).revoked_at is None
+    assert repos.users.find_by_username("admin@globex").disabled is False
+    assert repos.api_keys.get_in_tenant("globex", world.globex_key_id).revoked_at is None
 
 
 def test_listings_show_only_the_callers_tenant(client, world):

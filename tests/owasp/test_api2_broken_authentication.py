@@ -43,10 +43,10 @@ def test_forged_credentials_get_one_answer(client, headers):
     assert response.headers["WWW-Authenticate"].startswith("Bearer realm=")
 
 
-def test_login_answers_do_not_tell_which_part_was_wrong(client, make_user, svc):
+def test_login_answers_do_not_tell_which_part_was_wrong(client, make_user, repos):
     make_user("alice")
     disabled = make_user("dora")
-    svc.users.update(disabled.user, disabled=True)
+    repos.users.update(disabled.user, disabled=True)
     answers = {
         client.post("/api/v1/auth/login", json={"username": name, "password": password}).get_data(as_text=True)
         for name, password in (("alice", "wrong password"), ("nobody", "whatever"), ("dora", disabled.password))

@@ -1,0 +1,13 @@
+"""The JSON API under /api/v1: one module per resource, each with its schemas beside it."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from handlers.api import api_keys, auth, health, messages, users
+
+
+def register_api(app: Flask) -> None:
+    """Serve every resource's blueprint."""
+    for module in (health, auth, users, api_keys, messages):
+        app.register_blueprint(module.bp)

@@ -1,0 +1,89 @@
+"""Request and response models of the API key endpoints."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, Field, field_validator
+
+from handlers.web.schemas import StrictModel
+from models.accounts.inputs import NewApiKeyName
+from models.api_keys import ApiKey
+from models.roles import MESSAGES_READ, MESSAGES_SEND
+
+MAX_GRACE_SECONDS = 7 * 24 * 60 * 60
+
+KeyPermission = Literal["messages:read", "messages:send"]
+KEY_PERMISSIONS = (MESSAGES_READ, MESSAGES_SEND)
+
+
+class ApiKeyCreate(NewApiKeyName):
+    """A new API key: a name, and optionally an expiry and a narrower set of permissions."""
+
+    expires_at: AwareDatetime | None = Field(default=None, description="ISO 8601 with a time zone; in the future")
+    permissions: list[KeyPermission] | None = Field(
+        default=None, min_length=1, description="Narrows the creator's permissions; omitted: all of them"
+    )
+
+    @field_validator("expires_at")
+    @classmethod
+    def _representable_in_utc(cls, value: datetime | None) -> datetime | None:
+        # Dates near year 9999 overflow when moved to UTC; no key needs to live that long.
+        if value is not None:
+            try:
+                value.astimezone(UTC)
+            except OverflowError as exc:
+                raise ValueError("expires_at is out of range") from exc
+        return value
+
+
+class ApiKeyRotate(StrictModel):
+    """How long the old key keeps working after a rotation."""
+
+    grace_seconds: int = Field(default=0, ge=0, le=MAX_GRACE_SECONDS)
+
+
+class ApiKeyOut(BaseModel):
+    """An API key's metadata; never the key or its digest."""
+
+    id: str
+    name: str
+    prefix: str = Field(description="Type prefix and last four characters, e.g. nmk_live_...a1B2")
+    status: Literal["active", "expired", "revoked"]
+    created_at: str
+    created_by: str
+    last_used_at: str | None
+    expires_at: str | None
+    revoked_at: str | None
+    permissions: list[str] | None
+    rotated_from: str | None
+
+    @classmethod
+    def of(cls, key: ApiKey, now: datetime) -> ApiKeyOut:
+        """The public shape of a key's metadata, with its status at ``now``."""
+        return cls(
+            id=key.key_id,
+            name=key.name,
+            prefix=key.prefix_hint,
+            status=key.status(now),
+            created_at=key.created_at,
+            created_by=key.created_by,
+            last_used_at=key.last_used_at,
+            expires_at=key.expires_at,
+            revoked_at=key.revoked_at,
+            permissions=list(key.permissions) if key.permissions is not None else None,
+            rotated_from=key.rotated_from,
+        )
+
+
+class ApiKeyCreated(ApiKeyOut):
+    """A newly minted key: ``key`` is shown in this response only, never again."""
+
+    key: str
+
+
+class ApiKeyList(BaseModel):
+    """The keys the caller may see."""
+
+    items: list[ApiKeyOut]

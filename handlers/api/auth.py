@@ -1,0 +1,80 @@
+"""Login, refresh and logout: the JWT flow of the public documentation page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt, verify_jwt_in_request
+
+from handlers.api.auth_schemas import AccessToken, LoginRequest, TokenPair
+from handlers.ratelimit import login_limits
+from handlers.web.context import repositories, request_state
+from handlers.web.endpoint import BEARER, endpoint, json_response
+from handlers.web.errors import Unauthorized
+from handlers.web.schemas import ErrorEnvelope
+from handlers.web.security_headers import NO_STORE
+from handlers.web.tokens import ACCESS_TOKEN_SECONDS
+from models.accounts.credentials import BAD_CREDENTIALS, active_account, check_credentials
+from models.users import User
+
+bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
+
+
+def _attempted_username() -> object:
+    try:
+        payload = request.get_json(silent=True)
+    except Exception:  # too large or too deep: validation answers it; a key function must not raise
+        payload = None
+    return payload.get("username") if isinstance(payload, dict) else None
+
+
+@bp.post("/login")
+@login_limits(_attempted_username)
+@endpoint(body=LoginRequest, responses={200: TokenPair, 401: ErrorEnvelope}, tags=("auth",))
+def login(body: LoginRequest) -> Response:
+    """Exchange a username and password for an access and a refresh token."""
+    user = check_credentials(repositories().users, body.username, body.password)
+    if user is None:
+        raise Unauthorized(BAD_CREDENTIALS, code="invalid_credentials")
+    request_state().log_tenant = user.tenant_id
+    tokens = TokenPair(
+        access_token=_access_token(user),
+        refresh_token=create_refresh_token(
+            identity=user.user_id, additional_claims={"tid": user.tenant_id, "usr": user.username}
+        ),
+        expires_in=ACCESS_TOKEN_SECONDS,
+    )
+    return json_response(tokens, headers=NO_STORE)
+
+
+@bp.post("/refresh")
+@endpoint(responses={200: AccessToken}, tags=("auth",), security=[BEARER])
+def refresh() -> Response:
+    """Issue a new access token for a valid, unrevoked refresh token of an active user."""
+    verify_jwt_in_request(refresh=True)
+    claims = get_jwt()
+    user = active_account(repositories().users, claims.get("usr"), claims.get("sub"), claims.get("tid"))
+    if user is None:
+        raise Unauthorized("The token's user is disabled or no longer exists")
+    request_state().log_tenant = user.tenant_id
+    return json_response(
+        AccessToken(access_token=_access_token(user), expires_in=ACCESS_TOKEN_SECONDS), headers=NO_STORE
+    )
+
+
+@bp.post("/logout")
+@endpoint(responses={204: None}, tags=("auth",), security=[BEARER])
+def logout() -> Response:
+    """Revoke the refresh token presented; later refreshes with it get 401."""
+    verify_jwt_in_request(refresh=True)
+    claims = get_jwt()
+    request_state().log_tenant = claims.get("tid")
+    repositories().revoked_tokens.revoke(str(claims["jti"]), int(claims["exp"]))
+    return Response(status=204, headers=NO_STORE)
+
+
+def _access_token(user: User) -> str:
+    token: str = create_access_token(
+        identity=user.user_id,
+        additional_claims={"tid": user.tenant_id, "role": user.role, "usr": user.username},
+    )
+    return token

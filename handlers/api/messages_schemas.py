@@ -1,0 +1,65 @@
+"""Request and response models of the messages endpoints."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from handlers.web.schemas import StrictModel
+from models.messages import Message
+
+E164 = r"^\+[1-9][0-9]{1,14}$"
+# What handlers/web/cursors.py's URLSafeSerializer emits; empty is the first page, like no cursor.
+CURSOR = r"^[A-Za-z0-9_.-]*$"
+
+
+class MessageCreate(StrictModel):
+    """A message to send: an E.164 phone number and 1 to 4,096 characters."""
+
+    to: str = Field(pattern=E164, description="E.164, e.g. +14155550123", examples=["+14155550123"])
+    body: str = Field(min_length=1, max_length=4096)
+
+
+class MessageListQuery(BaseModel):
+    """Paging through messages, newest first (other query parameters are ignored)."""
+
+    limit: int = Field(default=20, ge=1, le=100)
+    # A cursor is a URL-safe token (base64url segments joined by dots): said so in the document, a
+    # schema-valid cursor is at most 1,024 bytes in the URL, not the ~12 KB of 1,024 4-byte characters
+    # that no server's request line takes.
+    cursor: str | None = Field(
+        default=None, max_length=1024, pattern=CURSOR, description="next_cursor of the previous page"
+    )
+
+
+class MessageOut(BaseModel):
+    """A message as the API shows it."""
+
+    id: str
+    to: str
+    body: str
+    status: Literal["queued"]
+    created_at: str
+    created_by: str = Field(description="The user id of the sender")
+    key_id: str | None = Field(description="The API key it was sent with, if any")
+
+    @classmethod
+    def of(cls, message: Message) -> MessageOut:
+        """The public shape of a message."""
+        return cls(
+            id=message.message_id,
+            to=message.to,
+            body=message.body,
+            status="queued",
+            created_at=message.created_at,
+            created_by=message.created_by,
+            key_id=message.key_id,
+        )
+
+
+class MessagePage(BaseModel):
+    """One page of messages; ``next_cursor`` is null on the last page."""
+
+    items: list[MessageOut]
+    next_cursor: str | None

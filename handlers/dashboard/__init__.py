@@ -1,0 +1,28 @@
+"""The web dashboard under /dashboard: log in, Settings, API Keys, Users, log out.
+
+Server-rendered pages over the same repositories and account rules as the API. ``views`` holds the
+blueprint and its own pages, ``keys`` and ``users`` the Settings sections, ``session`` the login
+session and CSRF tokens, ``pages`` what every page shares (context, security headers, error pages);
+``templates/`` and ``static/`` sit beside them.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from handlers.dashboard import keys, users
+from handlers.dashboard.pages import display_clock, display_date, finish_dashboard_response
+from handlers.dashboard.session import DashboardSessionInterface
+from handlers.dashboard.views import bp
+
+bp.register_blueprint(keys.bp)
+bp.register_blueprint(users.bp)
+
+
+def init_dashboard(app: Flask) -> None:
+    """Serve the dashboard: its blueprint, its cookie session, and its headers and error pages."""
+    app.session_interface = DashboardSessionInterface()
+    app.register_blueprint(bp)
+    app.add_template_filter(display_date, "dashboard_date")
+    app.add_template_filter(display_clock, "dashboard_clock")
+    app.after_request(finish_dashboard_response)

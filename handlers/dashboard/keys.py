@@ -1,0 +1,140 @@
+"""Settings → API Keys: list, generate (the key shown once), revoke — with the API's own rules."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
+from pydantic import ValidationError
+from werkzeug.wrappers import Response as BaseResponse
+
+from handlers.web.context import repositories
+from handlers.web.errors import InvalidRequest
+from handlers.web.principal import current_principal, require_permission
+from models.accounts.inputs import NewApiKeyName
+from models.accounts.key_access import visible_key, visible_keys
+from models.api_keys import ApiKey
+from models.key_format import key_prefix
+from models.roles import API_KEYS_MANAGE
+from models.store.errors import Conflict
+
+bp = Blueprint("api_keys", __name__, url_prefix="/settings/api-keys")
+
+FORM_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+# Ids of generate forms already used, so a resubmitted form (a reload) mints no second key.
+SPENT_FORMS_KEPT = 20
+
+
+@dataclass(frozen=True)
+class KeyRow:
+    """One key as the API Keys page shows it (never the key or its digest)."""
+
+    id: str
+    name: str
+    prefix: str
+    owner: str
+    created_at: str
+    last_used_at: str | None
+    status: str
+
+    @classmethod
+    def of(cls, key: ApiKey, now: datetime) -> KeyRow:
+        """The row of ``key``, with its status at ``now``."""
+        return cls(
+            id=key.key_id,
+            name=key.name,
+            prefix=key.prefix_hint,
+            owner=key.creator_username,
+            created_at=key.created_at,
+            last_used_at=key.last_used_at,
+            status=key.status(now),
+        )
+
+
+@bp.get("")
+@require_permission(API_KEYS_MANAGE)
+def list_keys() -> Response:
+    """The caller's keys (an admin's: the tenant's), with a Generate New Key button and Revoke buttons."""
+    return _keys_page()
+
+
+@bp.get("/new")
+@require_permission(API_KEYS_MANAGE)
+def new_key() -> Response:
+    """Ask for the new key's name."""
+    return _new_key_page(secrets.token_urlsafe(16))
+
+
+@bp.post("")
+@require_permission(API_KEYS_MANAGE)
+def create_key() -> BaseResponse:
+    """Mint a key exactly as POST /api/v1/api-keys does and show it in this response only."""
+    form_id = request.form.get("form_id", "")
+    if not FORM_ID_PATTERN.match(form_id):
+        raise InvalidRequest("The form is incomplete. Open Generate New Key again.")
+    if form_id in session.get("spent_forms", []):
+        flash(
+            "That form was already submitted, and its key is never shown twice. "
+            "If you did not copy it, revoke it and generate a new one.",
+            "warning",
+        )
+        return redirect(url_for(".list_keys"), 303)
+    try:
+        body = NewApiKeyName(name=request.form.get("name", ""))
+    except ValidationError:
+        return _new_key_page(form_id, error="Give the key a name of 1 to 100 characters.", status=400)
+    repos = repositories()
+    try:
+        key, secret = repos.api_keys.create(
+            current_principal().as_user(),
+            name=body.name,
+            prefix=key_prefix(repos.settings.is_production),
+            now=repos.now(),
+        )
+    except Conflict as exc:
+        return _new_key_page(form_id, error=f"The key was not created: {exc}.", status=409)
+    session["spent_forms"] = [*session.get("spent_forms", []), form_id][-SPENT_FORMS_KEPT:]
+    # Not a redirect: the key must not outlive this response (no-store), nor sit in a cookie.
+    return _keys_page(created=key, secret=secret)
+
+
+@bp.post("/<key_id>/revoke")
+@require_permission(API_KEYS_MANAGE)
+def revoke_key(key_id: str) -> BaseResponse:
+    """Revoke a key the caller may manage (404 otherwise), effective at once everywhere."""
+    repos = repositories()
+    key = repos.api_keys.revoke(visible_key(repos.api_keys, current_principal(), key_id), repos.now())
+    flash(f"Revoked “{key.name}”. Requests that use it are refused from now on.", "success")
+    return redirect(url_for(".list_keys"), 303)
+
+
+def _keys_page(created: ApiKey | None = None, secret: str | None = None) -> Response:
+    principal = current_principal()
+    repos = repositories()
+    # The same visibility as GET /api/v1/api-keys: a member's own keys, an admin's whole tenant.
+    keys = visible_keys(repos.api_keys, principal)
+    if created is not None and all(key.key_id != created.key_id for key in keys):
+        keys.append(created)  # the tenant index is eventually consistent
+    now = repos.now()
+    rows = [KeyRow.of(key, now) for key in keys]
+    # Active keys first, newest first within each group (sorts are stable).
+    rows.sort(key=lambda row: row.created_at, reverse=True)
+    rows.sort(key=lambda row: row.status != "active")
+    html = render_template(
+        "dashboard/api_keys.html",
+        section="api_keys",
+        rows=rows,
+        show_owner=principal.manages_users,
+        created=KeyRow.of(created, now) if created else None,
+        secret=secret,
+    )
+    return Response(html, mimetype="text/html")
+
+
+def _new_key_page(form_id: str, error: str | None = None, status: int = 200) -> Response:
+    name = request.form.get("name", "") if request.method == "POST" else ""
+    html = render_template("dashboard/new_key.html", section="api_keys", form_id=form_id, error=error, name=name)
+    return Response(html, status=status, mimetype="text/html")

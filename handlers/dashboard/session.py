@@ -1,0 +1,209 @@
+"""The dashboard's login session and CSRF tokens.
+
+The session is Flask's signed cookie, keyed by an HMAC of the JWT signing secret (read at request
+time, so an SSM-held secret is fetched lazily and no other secret exists). The cookie is signed, not
+encrypted: it holds ids, an expiry and the CSRF token, never a password or an API key. What makes
+logout real is the session id (``sid``): logout stores it in ``revoked_tokens`` until the session's
+expiry, and every page checks it, so a copy of the cookie taken before logout opens nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from typing import Any
+
+from flask import Flask, Request, Response, request, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug.wrappers import Response as BaseResponse
+
+from handlers.web.context import EXTENSION_KEY, repositories, request_state
+from handlers.web.errors import Forbidden
+from models.accounts.credentials import active_account
+from models.users import User
+
+URL_PREFIX = "/dashboard"
+SESSION_COOKIE = "nm_session"
+LOGIN_CSRF_COOKIE = "nm_login_csrf"
+CSRF_FIELD = "csrf_token"
+# An absolute lifetime: a working day, however active the session is.
+SESSION_SECONDS = 8 * 60 * 60
+LOGIN_CSRF_SECONDS = 60 * 60
+# Namespaces session ids in revoked_tokens, next to refresh tokens' jtis.
+SESSION_ID_PREFIX = "dash_"
+TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
+CSRF_REFUSED = "This form was not sent from this dashboard page, or it has expired. Reload the page and try again."
+# Bumping the context invalidates every session without touching the JWT secret.
+_KEY_CONTEXT = b"nativemessage/dashboard-session/v1"
+
+
+def dashboard_path() -> str:
+    """The dashboard's URL path, including any prefix the server mounts the app under (an API Gateway stage)."""
+    return request.script_root + URL_PREFIX
+
+
+def is_dashboard_path(path: str) -> bool:
+    """True for ``/dashboard`` and everything below it (not ``/dashboardx``)."""
+    return path == URL_PREFIX or path.startswith(URL_PREFIX + "/")
+
+
+class DashboardSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session with a derived key and fixed cookie flags.
+
+    The flags come from the settings, not from ``app.config``, so no configuration can loosen them:
+    HttpOnly, SameSite=Strict, Secure outside dev/test, scoped to the dashboard's path.
+    """
+
+    salt = "nativemessage-dashboard-session"
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """A serializer keyed by HMAC-SHA256(JWT signing secret, a dashboard-only context)."""
+        secret = app.extensions[EXTENSION_KEY].signing_secret.get()
+        key = hmac.new(secret.encode(), _KEY_CONTEXT, hashlib.sha256).digest()
+        return URLSafeTimedSerializer(
+            key,
+            salt=self.salt,
+            serializer=self.serializer,
+            signer_kwargs={"key_derivation": self.key_derivation, "digest_method": self.digest_method},
+        )
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        """The cookie's session, or an empty one; API requests carry no cookie and never derive the key."""
+        value = request.cookies.get(SESSION_COOKIE)
+        if not value:
+            return self.session_class()
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        try:
+            return self.session_class(serializer.loads(value, max_age=SESSION_SECONDS))
+        except BadSignature:
+            return self.session_class()
+
+    def get_cookie_name(self, app: Flask) -> str:
+        """The session cookie's name."""
+        return SESSION_COOKIE
+
+    def get_cookie_path(self, app: Flask) -> str:
+        """Only the dashboard's pages receive the cookie."""
+        return dashboard_path()
+
+    def get_cookie_httponly(self, app: Flask) -> bool:
+        """Scripts never read the cookie."""
+        return True
+
+    def get_cookie_samesite(self, app: Flask) -> str:
+        """Never sent with a request started by another site."""
+        return "Strict"
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """HTTPS only, except on a laptop or in tests (plain http://127.0.0.1)."""
+        return not app.extensions[EXTENSION_KEY].settings.is_local
+
+
+def start_session(user: User) -> None:
+    """Log ``user`` in: a fresh session id, CSRF token and expiry; any earlier session is ended first."""
+    end_session()
+    expires_at = int(repositories().now().timestamp()) + SESSION_SECONDS
+    session.update(
+        sid=SESSION_ID_PREFIX + secrets.token_hex(16),
+        uid=user.user_id,
+        usr=user.username,
+        tid=user.tenant_id,
+        exp=expires_at,
+        csrf=secrets.token_urlsafe(32),
+    )
+
+
+def end_session() -> None:
+    """Revoke this session's id server-side until it would have expired, and empty the cookie."""
+    sid, expires_at = session.get("sid"), session.get("exp")
+    if isinstance(sid, str) and isinstance(expires_at, int):
+        repositories().revoked_tokens.revoke(sid, expires_at)
+    session.clear()
+
+
+def session_user() -> User | None:
+    """The session's user, re-read from DynamoDB: None if logged out, expired, revoked, disabled or gone."""
+    state = request_state()
+    if not state.session_checked:
+        state.session_user = _load_session_user()
+        state.session_checked = True
+    return state.session_user
+
+
+def had_session() -> bool:
+    """True when the request carried a login session, valid or not (to say it has ended)."""
+    return "sid" in session
+
+
+def _load_session_user() -> User | None:
+    values = [session.get(name) for name in ("sid", "uid", "usr", "tid")]
+    expires_at = session.get("exp")
+    if not all(isinstance(value, str) and value for value in values) or not isinstance(expires_at, int):
+        return None
+    sid, user_id, username, tenant_id = values
+    repos = repositories()
+    if expires_at <= repos.now().timestamp() or repos.revoked_tokens.is_revoked(str(sid)):
+        return None
+    user = active_account(repos.users, username, user_id, tenant_id)
+    if user is not None:
+        request_state().log_tenant = user.tenant_id
+    return user
+
+
+def csrf_token() -> str:
+    """This session's CSRF token, for the hidden field of every form."""
+    token = session.get("csrf")
+    return token if isinstance(token, str) else ""
+
+
+def check_csrf() -> None:
+    """Refuse (403) a POST whose hidden token is missing or differs from the session's."""
+    if not _same_token(session.get("csrf"), request.form.get(CSRF_FIELD)):
+        raise Forbidden(CSRF_REFUSED)
+
+
+def login_csrf_token() -> tuple[str, bool]:
+    """The login form's token and whether it is new (then ``set_login_csrf_cookie`` must send it).
+
+    Before login there is no session, and a failed login must not start one, so the login form's
+    token is double-submitted: a short-lived SameSite=Strict cookie and the hidden field must match.
+    """
+    token = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if TOKEN_PATTERN.match(token):
+        return token, False
+    return secrets.token_urlsafe(32), True
+
+
+def check_login_csrf() -> bool:
+    """True when the login form's hidden token matches its cookie."""
+    return _same_token(request.cookies.get(LOGIN_CSRF_COOKIE), request.form.get(CSRF_FIELD))
+
+
+def set_login_csrf_cookie(response: Response, token: str) -> None:
+    """Send the login form's token cookie, with the session cookie's flags."""
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, **_cookie_flags(), max_age=LOGIN_CSRF_SECONDS)
+
+
+def delete_login_csrf_cookie(response: BaseResponse) -> None:
+    """Drop the login form's cookie once logged in."""
+    response.delete_cookie(LOGIN_CSRF_COOKIE, **_cookie_flags())
+
+
+def _cookie_flags() -> dict[str, Any]:
+    return {
+        "path": dashboard_path(),
+        "httponly": True,
+        "samesite": "Strict",
+        "secure": not repositories().settings.is_local,
+    }
+
+
+def _same_token(expected: object, sent: object) -> bool:
+    if not isinstance(expected, str) or not isinstance(sent, str) or not TOKEN_PATTERN.match(expected):
+        return False
+    return hmac.compare_digest(expected.encode(), sent.encode())

@@ -1,0 +1,131 @@
+"""The dashboard's own pages: log in, log out, Settings; and the session check before every page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
+from pydantic import ValidationError
+from werkzeug.wrappers import Response as BaseResponse
+
+from handlers.dashboard.pages import STATIC_FOLDER, page_context
+from handlers.dashboard.session import (
+    CSRF_REFUSED,
+    URL_PREFIX,
+    check_csrf,
+    check_login_csrf,
+    delete_login_csrf_cookie,
+    end_session,
+    had_session,
+    login_csrf_token,
+    session_user,
+    set_login_csrf_cookie,
+    start_session,
+)
+from handlers.ratelimit import login_limits
+from handlers.web.context import repositories, request_state
+from models.accounts.credentials import BAD_CREDENTIALS, check_credentials
+from models.accounts.inputs import Credentials
+from models.accounts.principal import Principal
+from models.roles import API_KEYS_MANAGE, permissions_for
+from models.users import User
+
+bp = Blueprint(
+    "dashboard",
+    __name__,
+    url_prefix=URL_PREFIX,
+    static_folder=STATIC_FOLDER,
+    static_url_path="/static",
+    template_folder="templates",
+)
+
+# Pages anyone may open; every other one needs a live session, and every POST a CSRF token.
+PUBLIC_ENDPOINTS = frozenset({"dashboard.index", "dashboard.login_page", "dashboard.login", "dashboard.static"})
+
+
+@bp.before_request
+def _require_session() -> BaseResponse | None:
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    user = session_user()
+    if user is None:
+        # Nothing is changed by a request without a live session, POST or not.
+        if had_session():
+            session.clear()
+            flash("Your session has ended. Log in again to continue.", "info")
+        return redirect(url_for("dashboard.index"), 303)
+    request_state().principal = Principal.of_user(user, "session")
+    if request.method == "POST":
+        check_csrf()
+    return None
+
+
+@bp.context_processor
+def _template_context() -> dict[str, Any]:
+    return page_context()
+
+
+@bp.get("")
+def index() -> BaseResponse:
+    """The login page, or the API Keys page for someone logged in."""
+    user = session_user()
+    if user is not None:
+        return redirect(_home_url(user))
+    return _login_page()
+
+
+@bp.get("/login")
+def login_page() -> BaseResponse:
+    """A bookmarked /dashboard/login goes where /dashboard does."""
+    return redirect(url_for("dashboard.index"))
+
+
+@bp.post("/login")
+@login_limits(lambda: request.form.get("username", ""))
+def login() -> BaseResponse:
+    """Check the form's username and password with the API's own rules; start a session on success."""
+    if not check_login_csrf():
+        return _login_page(CSRF_REFUSED, status=403)
+    try:
+        body = Credentials(username=request.form.get("username", ""), password=request.form.get("password", ""))
+    except ValidationError:
+        return _login_page("Enter your username and password.", status=400)
+    user = check_credentials(repositories().users, body.username, body.password)
+    if user is None:
+        return _login_page(BAD_CREDENTIALS, status=401)
+    start_session(user)
+    request_state().log_tenant = user.tenant_id
+    response = redirect(_home_url(user), 303)
+    delete_login_csrf_cookie(response)
+    return response
+
+
+@bp.post("/logout")
+def logout() -> BaseResponse:
+    """End the session server-side (its id is revoked) and go back to the login page."""
+    end_session()
+    flash("You have logged out.", "success")
+    return redirect(url_for("dashboard.index"), 303)
+
+
+@bp.get("/settings")
+def settings() -> str:
+    """Account details and the way to API Keys (and Users, for admins)."""
+    return render_template("dashboard/settings.html", section="overview")
+
+
+def _home_url(user: User) -> str:
+    # Viewers cannot manage keys: Settings, rather than a 403 page, is where they land.
+    if API_KEYS_MANAGE in permissions_for(user.role):
+        return url_for("dashboard.api_keys.list_keys")
+    return url_for("dashboard.settings")
+
+
+def _login_page(error: str | None = None, status: int = 200) -> Response:
+    token, new = login_csrf_token()
+    username = request.form.get("username", "") if request.method == "POST" else ""
+    html = render_template("dashboard/login.html", error=error, login_csrf_token=token, username=username)
+    response = Response(html, status=status, mimetype="text/html")
+    if new:
+        set_login_csrf_cookie(response, token)
+    return response

@@ -1,0 +1,65 @@
+"""What handlers reach through Flask: the app's repositories, and this request's one state object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from flask import current_app, g
+
+from models.repositories import Repositories
+
+if TYPE_CHECKING:
+    from handlers.ratelimit.subject import Subject
+    from models.accounts.principal import Principal
+    from models.users import User
+
+EXTENSION_KEY = "nativemessage"
+
+
+def repositories() -> Repositories:
+    """The repositories of the app handling the current request or CLI command."""
+    repos: Repositories = current_app.extensions[EXTENSION_KEY]
+    return repos
+
+
+@dataclass(frozen=True)
+class LocalWindow:
+    """A rate-limit window counted in process memory: its size, what is left, and when it resets."""
+
+    amount: int
+    remaining: int
+    reset_at: float
+
+
+@dataclass
+class RequestState:
+    """Everything the service remembers about one request, in one typed object on ``g``."""
+
+    request_id: str = ""
+    started_at: float | None = None
+    # The one principal resolver's answer, or the failure it raised (raised again on every ask).
+    principal: Principal | None = None
+    auth_failure: Exception | None = None
+    # True once the credential was looked up in DynamoDB (not refused on its form alone).
+    credential_looked_up: bool = False
+    rate_limit_subject: Subject | None = None
+    local_rate_limit: LocalWindow | None = None
+    # The tenant to log for requests without a principal (login, refresh, logout).
+    log_tenant: str | None = None
+    # The dashboard's session user, once looked up (None: no live session).
+    session_checked: bool = False
+    session_user: User | None = None
+
+    @property
+    def logged_tenant(self) -> str | None:
+        """The tenant the request log names."""
+        return self.principal.tenant_id if self.principal else self.log_tenant
+
+
+def request_state() -> RequestState:
+    """This request's state, created on first use."""
+    state: RequestState | None = g.get("state")
+    if state is None:
+        state = g.state = RequestState()
+    return state

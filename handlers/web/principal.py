@@ -1,0 +1,134 @@
+"""The one authentication path: resolve the request's principal once and keep it on the request state."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any, Callable
+
+from flask import request
+from flask_jwt_extended import get_jwt, verify_jwt_in_request
+
+from handlers.web.context import repositories, request_state
+from handlers.web.errors import Forbidden, InvalidRequest, Unauthorized
+from models.accounts.credentials import active_account
+from models.accounts.principal import Principal
+from models.key_format import is_well_formed, key_digest, key_prefix
+from models.roles import CREDENTIAL_PERMISSIONS, api_key_permissions, permissions_for
+from models.store.errors import StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+# One answer for unknown, revoked, expired and malformed keys: nothing to learn from the difference.
+INVALID_API_KEY = "The API key is invalid, expired or revoked"
+
+
+def current_principal() -> Principal:
+    """The authenticated principal of this request (JWT or API key); Unauthorized when there is none."""
+    state = request_state()
+    if state.principal is not None:
+        return state.principal
+    if state.auth_failure is not None:
+        raise state.auth_failure
+    api_key = request.headers.get("X-API-Key")
+    if api_key is None:
+        principal = _principal_from_access_token()
+    elif "Authorization" in request.headers:
+        raise InvalidRequest("Send one credential: an Authorization header or an X-API-Key header, not both")
+    else:
+        principal = _principal_from_api_key(api_key)
+    state.principal = principal
+    return principal
+
+
+def _principal_from_api_key(presented: str) -> Principal:
+    repos = repositories()
+    # The format and checksum check costs no database read, so guessing is cheap to refuse.
+    if not is_well_formed(presented, key_prefix(repos.settings.is_production)):
+        raise Unauthorized(INVALID_API_KEY)
+    request_state().credential_looked_up = True
+    key = repos.api_keys.find_by_digest(key_digest(presented))
+    now = repos.now()
+    if key is None or not key.is_usable(now):
+        raise Unauthorized(INVALID_API_KEY)
+    try:
+        repos.api_keys.touch_last_used(key, now)
+    except StoreUnavailable:
+        log.warning("last_used_at not recorded for key %s", key.key_id)
+    return Principal(
+        tenant_id=key.tenant_id,
+        user_id=key.created_by,
+        username=key.creator_username,
+        role=key.creator_role,
+        permissions=api_key_permissions(key.creator_role, key.permissions),
+        auth="api_key",
+        key_id=key.key_id,
+    )
+
+
+def _principal_from_access_token() -> Principal:
+    # Raises flask-jwt-extended's errors, which the JWT callbacks answer with the envelope.
+    verify_jwt_in_request()
+    claims = get_jwt()
+    tenant_id, role, username, user_id = claims.get("tid"), claims.get("role"), claims.get("usr"), claims.get("sub")
+    if not (
+        isinstance(tenant_id, str)
+        and isinstance(role, str)
+        and isinstance(username, str)
+        and isinstance(user_id, str)
+        and all((tenant_id, role, username, user_id))
+    ):
+        raise Unauthorized("The access token lacks required claims")
+    return Principal(
+        tenant_id=tenant_id,
+        user_id=user_id,
+        username=username,
+        role=role,
+        permissions=permissions_for(role),
+        auth="jwt",
+    )
+
+
+def authenticated(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Require any authenticated principal."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        current_principal()
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def require_permission(permission: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Require a principal holding ``permission`` (401 without credentials, 403 without the right).
+
+    Managing keys and users is checked against the caller's account as it is now (one consistent
+    read), not as the 15-minute access token remembers it: a demoted or disabled admin loses these
+    rights at once.
+    """
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            principal = current_principal()
+            if permission in CREDENTIAL_PERMISSIONS:
+                if principal.auth == "api_key":
+                    raise Forbidden("API keys cannot manage API keys or users; use a user's access token")
+                principal = _refreshed_from_account(principal)
+            if not principal.can(permission):
+                raise Forbidden(f"This request needs the {permission} permission")
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def _refreshed_from_account(principal: Principal) -> Principal:
+    user = active_account(repositories().users, principal.username, principal.user_id, principal.tenant_id)
+    if user is None:
+        raise Unauthorized("The account behind this token is disabled or no longer exists")
+    current = principal.with_role(user.role)
+    request_state().principal = current
+    return current

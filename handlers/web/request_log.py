@@ -1,0 +1,70 @@
+"""One structured JSON log line per request; never a token, key or password."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+
+from flask import Flask, Response, request
+
+from handlers.web.context import request_state
+
+REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+log = logging.getLogger("nativemessage.request")
+
+
+class JsonFormatter(logging.Formatter):
+    """Formats a record as one JSON object: level, logger, message and any ``fields`` given."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Render the record as a single JSON line."""
+        payload = {"level": record.levelname, "logger": record.name, "message": record.getMessage()}
+        payload.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            payload["exception"] = self.formatException(record.exc_info)
+        return json.dumps(payload, default=str)
+
+
+def configure_logging(level: str) -> None:
+    """Send the service's logs, as JSON lines, to stderr (CloudWatch on Lambda)."""
+    root = logging.getLogger()
+    if not any(isinstance(handler.formatter, JsonFormatter) for handler in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter())
+        root.addHandler(handler)
+    root.setLevel(level)
+    # botocore logs request bodies at DEBUG, which would include secrets.
+    logging.getLogger("botocore").setLevel(max(logging.INFO, logging.getLevelName(level)))
+
+
+def init_request_log(app: Flask) -> None:
+    """Stamp each request with an id and log it once it has a response."""
+
+    @app.before_request
+    def start_timer() -> None:
+        state = request_state()
+        incoming = request.headers.get("X-Request-Id", "")
+        state.request_id = incoming if REQUEST_ID_PATTERN.match(incoming) else uuid.uuid4().hex
+        state.started_at = time.perf_counter()
+
+    @app.after_request
+    def log_request(response: Response) -> Response:
+        state = request_state()
+        started = state.started_at
+        fields = {
+            "request_id": state.request_id or None,
+            "method": request.method,
+            "path": request.path,
+            "status": response.status_code,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
+            "tenant": state.logged_tenant,
+            "auth": state.principal.auth if state.principal else None,
+        }
+        if state.request_id:
+            response.headers["X-Request-Id"] = state.request_id
+        log.info("request", extra={"fields": fields})
+        return response

@@ -1,0 +1,8 @@
+"""The account rules the API, the dashboard and the CLI share, each written once.
+
+- ``principal``: who a request is made by, and how to build one from a user or a key.
+- ``credentials``: checking a username and password; the live account behind a credential.
+- ``user_changes``: what an admin may change on a user of their tenant.
+- ``key_access``: which API keys a principal may see and manage.
+- ``inputs``: the validated shapes of a new user, login credentials and a new key's name.
+"""

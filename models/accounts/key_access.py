@@ -1,0 +1,21 @@
+"""Which API keys a principal may see and manage: their own, and an admin every key of the tenant."""
+
+from __future__ import annotations
+
+from models.accounts.principal import Principal
+from models.api_keys import ApiKey, ApiKeyRepository
+from models.store.errors import NotFound
+
+
+def visible_keys(api_keys: ApiKeyRepository, principal: Principal) -> list[ApiKey]:
+    """The keys ``principal`` may list (a member's own, an admin's whole tenant), oldest first."""
+    created_by = None if principal.manages_users else principal.user_id
+    return api_keys.list_for_tenant(principal.tenant_id, created_by=created_by)
+
+
+def visible_key(api_keys: ApiKeyRepository, principal: Principal, key_id: str) -> ApiKey:
+    """A key ``principal`` may manage; NotFound for anyone else's (a member) or another tenant's."""
+    key = api_keys.get_in_tenant(principal.tenant_id, key_id)
+    if not principal.manages_users and key.created_by != principal.user_id:
+        raise NotFound("API key not found")
+    return key

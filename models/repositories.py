@@ -1,0 +1,61 @@
+"""The repositories and clients one app shares: built once from the settings, injected everywhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from config import Settings
+from models.api_keys import ApiKeyRepository
+from models.clock import Clock
+from models.messages import MessageRepository
+from models.revoked_tokens import RevokedTokenRepository
+from models.signing_secret import SigningSecret
+from models.store.dynamo import DynamoDB
+from models.tenants import TenantLimitCache, TenantRepository
+from models.users import UserRepository
+
+
+@dataclass
+class Repositories:
+    """Settings, the DynamoDB client, the signing secret, the clock and one repository per entity."""
+
+    settings: Settings
+    db: DynamoDB
+    signing_secret: SigningSecret
+    tenants: TenantRepository
+    users: UserRepository
+    revoked_tokens: RevokedTokenRepository
+    api_keys: ApiKeyRepository
+    messages: MessageRepository
+    tenant_limits: TenantLimitCache
+    # Replaceable so tests can move time instead of sleeping; repositories read it through ``now``.
+    clock: Clock = field(default_factory=Clock)
+
+    def now(self) -> datetime:
+        """The current time by this app's clock (the one every repository stamps with)."""
+        return self.clock.now()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Repositories:
+        """Wire the repositories to one lazily connected DynamoDB client and to this bundle's clock."""
+        db = DynamoDB(settings.table_prefix, settings.aws_region)
+
+        # Bound late: a test that swaps ``clock`` moves every repository's time too.
+        def now() -> datetime:
+            return bundle.now()
+
+        users = UserRepository(db, now)
+        tenants = TenantRepository(db, now)
+        bundle = cls(
+            settings=settings,
+            db=db,
+            signing_secret=SigningSecret(settings),
+            tenants=tenants,
+            users=users,
+            revoked_tokens=RevokedTokenRepository(db),
+            api_keys=ApiKeyRepository(db, users),
+            messages=MessageRepository(db),
+            tenant_limits=TenantLimitCache(tenants, now=lambda: now().timestamp()),
+        )
+        return bundle
