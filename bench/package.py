@@ -91,7 +91,7 @@ def _ensure_zip(repackage: bool) -> bool:
 def _packaged_sources() -> list[Path]:
     """The project's files that ``make package`` puts in the zip."""
     files = [ROOT / name for name in ("app.py", "cli.py", "config.py", "zappa_settings.json")]
-    for folder in ("handlers", "models", "templates", "static"):
+    for folder in ("handlers", "models"):  # the dashboard's templates and static files are under handlers/
         files += [path for path in (ROOT / folder).rglob("*") if path.is_file() and "__pycache__" not in path.parts]
     return [path for path in files if path.exists()]
 
