@@ -400,7 +400,8 @@ def test_static_files_are_served_under_the_dashboard_and_pages_need_no_inline_co
         assert_security_headers(response)
     assert re.findall(r'(?:href|src)="(/dashboard/static/[^"]+)"', html), html
     # The CSP allows no inline script or style: none in any template.
-    for template in (Path(__file__).resolve().parents[2] / "templates" / "dashboard").glob("*.html"):
+    templates = Path(__file__).resolve().parents[2] / "handlers" / "dashboard" / "templates" / "dashboard"
+    for template in templates.glob("*.html"):
         text = template.read_text()
         assert not re.search(r"<script(?![^>]*\bsrc=)", text), template
         assert not re.search(r"\sstyle=|<style|\son[a-z]+=", text), template

@@ -44,7 +44,7 @@ HEALTH_PATH = "/api/v1/health"
 LOOPBACK = "127.0.0.1"
 
 # Environment variables that would point a child process at real AWS or at another setup.
-_INHERITED_DROPPED_PREFIXES = ("AWS_", "JWT_", "DYNAMODB_", "APP_ENV", "LOCAL_DATA_DIR", "GUNICORN_CMD_ARGS")
+INHERITED_DROPPED_PREFIXES = ("AWS_", "JWT_", "DYNAMODB_", "APP_ENV", "LOCAL_DATA_DIR", "GUNICORN_CMD_ARGS")
 
 # The access log line gunicorn writes per request (see ``gunicorn_server``): worker pid,
 # the X-Request-Id the client sent, the status, and the request line.
@@ -103,7 +103,7 @@ def service_env(
     A fresh 48-byte signing secret and a unique table prefix are made unless given, so every
     process sharing this env trusts the same tokens and no two test runs share tables.
     """
-    env = {key: value for key, value in os.environ.items() if not key.startswith(_INHERITED_DROPPED_PREFIXES)}
+    env = {key: value for key, value in os.environ.items() if not key.startswith(INHERITED_DROPPED_PREFIXES)}
     env.update(
         APP_ENV="test",
         JWT_SECRET_KEY=jwt_secret or secrets.token_urlsafe(48),

@@ -17,7 +17,7 @@ import boto3
 import pytest
 import requests
 
-from tests.integration.servers import _INHERITED_DROPPED_PREFIXES, LOOPBACK, ROOT, free_port
+from tests.integration.servers import INHERITED_DROPPED_PREFIXES, LOOPBACK, ROOT, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -59,7 +59,7 @@ def group_is_gone(pgid: int) -> bool:
 
 
 def script_env(data_dir: Path, dynamodb_port: int, port: int) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(_INHERITED_DROPPED_PREFIXES)}
+    env = {key: value for key, value in os.environ.items() if not key.startswith(INHERITED_DROPPED_PREFIXES)}
     env.update(LOCAL_DATA_DIR=str(data_dir), DYNAMODB_PORT=str(dynamodb_port), PORT=str(port))
     return env
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from botocore.exceptions import ClientError
 
 from models.key_format import generate_key
 from tests.conftest import api_key, assert_error, bearer
@@ -146,3 +147,19 @@ def test_both_credentials_at_once_is_a_bad_request(client, make_user, login, mak
     key = make_key(bearer(tokens["access_token"]))["key"]
     response = client.get("/api/v1/me", headers={**api_key(key), **bearer(tokens["access_token"])})
     assert_error(response, 400, "invalid_request")
+
+
+def test_a_last_used_write_that_meets_a_transaction_does_not_fail_the_request(
+    app, client, admin, make_key, monkeypatch
+):
+    key = make_key(admin)["key"]
+    db = app.extensions["nativemessage"].db
+    real_update = db.client.update_item
+
+    def busy(**kwargs):
+        if kwargs["TableName"].endswith("accounts"):
+            raise ClientError({"Error": {"Code": "TransactionConflictException", "Message": "busy"}}, "UpdateItem")
+        return real_update(**kwargs)
+
+    monkeypatch.setattr(db.client, "update_item", busy)
+    assert client.get("/api/v1/me", headers=api_key(key)).status_code == 200

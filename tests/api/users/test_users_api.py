@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.conftest import assert_error, bearer
 
@@ -154,3 +155,28 @@ def test_patch_with_nothing_to_change_is_400(client, make_user, admin_headers):
 
 def test_invalid_user_id_is_404(client, admin_headers):
     assert_error(client.get("/api/v1/users/not-an-id", headers=admin_headers), 404, "not_found")
+
+
+def test_an_admin_cannot_change_their_own_account_at_all(client, make_user, login):
+    admin = make_user("solo", role="admin")
+    headers = bearer(login(admin)["access_token"])
+    assert_error(
+        client.patch(f"/api/v1/users/{admin.user_id}", json={"disabled": False}, headers=headers), 409, "conflict"
+    )
+
+
+def test_a_transaction_conflict_is_a_503_not_a_500(app, client, make_user, admin, monkeypatch):
+    member = make_user("maria", role="member")
+    db = app.extensions["nativemessage"].db
+
+    def conflict(**_kwargs):
+        raise ClientError(
+            {"Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+             "CancellationReasons": [{"Code": "TransactionConflict"}]},
+            "TransactWriteItems",
+        )  # fmt: skip
+
+    monkeypatch.setattr(db.client, "transact_write_items", conflict)
+    response = client.patch(f"/api/v1/users/{member.user_id}", json={"role": "viewer"}, headers=admin)
+    assert_error(response, 503, "unavailable")
+    assert response.headers["Retry-After"] == "1"

@@ -220,3 +220,14 @@ def test_when_dynamodb_fails_limits_fall_back_to_memory_and_warn(app, client, ad
     assert [r.status_code for r in responses] == [200, 200, 200]
     assert [r.headers["X-RateLimit-Remaining"] for r in responses] == ["199", "198", "197"]
     assert any("falling back to in-memory" in record.getMessage() for record in caplog.records)
+
+
+def test_refresh_and_logout_count_against_the_tenant(client, make_user, login):
+    tokens = login(make_user("alice"))
+    me = client.get("/api/v1/me", headers=bearer(tokens["access_token"]))
+    refreshed = client.post("/api/v1/auth/refresh", headers=bearer(tokens["refresh_token"]))
+    logout = client.post("/api/v1/auth/logout", headers=bearer(tokens["refresh_token"]))
+
+    remaining = [int(r.headers["X-RateLimit-Remaining"]) for r in (me, refreshed, logout)]
+    assert [r.headers["X-RateLimit-Limit"] for r in (me, refreshed, logout)] == ["200"] * 3
+    assert remaining == [remaining[0], remaining[0] - 1, remaining[0] - 2]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from tests.conftest import assert_error
+from tests.conftest import assert_error, bearer
 
 
 @pytest.mark.parametrize(
@@ -101,3 +103,27 @@ def test_every_response_has_a_request_id(client):
     # A header that is not a plain id is replaced, so log lines cannot be forged through it.
     forged = client.get("/api/v1/health", headers={"X-Request-Id": 'x", "status": 200'}).headers["X-Request-Id"]
     assert forged != 'x", "status": 200'
+
+
+def test_deeply_nested_json_is_a_400_on_every_json_endpoint(client, admin):
+    nested = "[" * 50_000 + "]" * 50_000
+    for path in ("/api/v1/auth/login", "/api/v1/users", "/api/v1/api-keys", "/api/v1/messages"):
+        assert_error(
+            client.post(path, data=nested, content_type="application/json", headers=admin), 400, "invalid_request"
+        )
+
+
+def test_authentication_and_permission_come_before_validation(client, make_user, login):
+    viewer = bearer(login(make_user("vera", role="viewer"))["access_token"])
+    bad_body = {"username": 1}
+    assert_error(client.post("/api/v1/users", json=bad_body), 401, "invalid_token")
+    assert_error(client.post("/api/v1/users", json=bad_body, headers=viewer), 403, "insufficient_scope")
+    assert_error(client.post("/api/v1/messages", json={}, headers=viewer), 403, "insufficient_scope")
+
+
+@pytest.mark.parametrize("path", ["/api/v1//me", "/api/v1/messages/", "//api/v1/health"])
+def test_odd_paths_are_json_never_an_html_redirect(client, admin, path):
+    response = client.get(path, headers=admin)
+    assert response.mimetype == "application/json"
+    assert response.status_code in (200, 404)
+    json.loads(response.get_data(as_text=True))

@@ -244,3 +244,10 @@ def test_last_used_is_written_at_most_once_a_minute(client, admin, make_key, clo
 def test_invalid_creation_bodies_are_400_and_store_nothing(client, admin, body):
     assert_error(client.post("/api/v1/api-keys", json=body, headers=admin), 400, "invalid_request")
     assert client.get("/api/v1/api-keys", headers=admin).get_json()["items"] == []
+
+
+def test_an_expiry_that_overflows_in_utc_is_a_400(client, admin):
+    response = client.post(
+        "/api/v1/api-keys", json={"name": "x", "expires_at": "9999-12-31T20:00:00-05:00"}, headers=admin
+    )
+    assert_error(response, 400, "invalid_request")

@@ -117,3 +117,15 @@ def test_missing_or_wrong_scheme_is_refused_with_a_plain_challenge(client, heade
     response = client.get("/api/v1/me", headers=headers)
     assert_error(response, 401, "invalid_token")
     assert response.headers["WWW-Authenticate"].startswith('Bearer realm="nativemessage"')
+
+
+@pytest.mark.parametrize("missing", ["exp", "type", "tid", "jti"])
+def test_signed_tokens_missing_a_required_claim_are_refused(client, make_user, jwt_secret, missing):
+    account = make_user("alice")
+    now = int(time.time())
+    claims = {"sub": account.user_id, "tid": "acme", "role": "admin", "usr": "alice", "type": "access",
+              "jti": "j", "iat": now, "nbf": now, "exp": now + 900,
+              "iss": "https://api-message.nativehub.live", "aud": "nativemessage-api"}  # fmt: skip
+    del claims[missing]
+    token = jwt.encode(claims, jwt_secret, algorithm="HS256")
+    assert_error(client.get("/api/v1/me", headers=bearer(token)), 401, "invalid_token")

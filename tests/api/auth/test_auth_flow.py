@@ -160,3 +160,15 @@ def test_refresh_token_of_a_deleted_user_does_not_work_for_a_new_user_of_the_sam
     make_user("alice", tenant="other")
 
     assert_error(client.post("/api/v1/auth/refresh", headers=bearer(tokens["refresh_token"])), 401, "invalid_token")
+
+
+@pytest.mark.parametrize("junk", [{"Authorization": "Bearer x"}, {"X-API-Key": "x"}])
+def test_a_junk_credential_header_does_not_lift_the_login_limits(client, make_user, junk):
+    account = make_user("alice")
+    failures = [
+        client.post("/api/v1/auth/login", json={"username": "alice", "password": f"no-{n}"}, headers=junk).status_code
+        for n in range(11)
+    ]
+    assert failures == [401] * 10 + [429]
+    right = client.post("/api/v1/auth/login", json={"username": "alice", "password": account.password}, headers=junk)
+    assert right.status_code == 429
