@@ -12,6 +12,7 @@ from handlers.dashboard import init_dashboard
 from handlers.ratelimit import init_rate_limits
 from handlers.web.context import EXTENSION_KEY
 from handlers.web.errors import register_error_handlers
+from handlers.web.request_limits import init_request_limits
 from handlers.web.request_log import configure_logging, init_request_log
 from handlers.web.security_headers import init_security_headers
 from handlers.web.tokens import init_tokens
@@ -36,6 +37,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     init_tokens(app, settings)
     register_error_handlers(app)
     init_request_log(app)
+    init_request_limits(app)
     init_security_headers(app)
     init_rate_limits(app, repos)
     register_api(app)

@@ -143,8 +143,11 @@ def create_user(tenant_name: str, username: str, password: str, role: str, passw
 @demo_cli.command("seed")
 @click.option("--tenant", "tenant_name", default="demo", show_default=True)
 @click.option("--username", default="admin@demo.local", show_default=True)
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=5000, show_default=True, help="Where the API will listen."
+)
 @store_errors_fail_cleanly
-def demo_seed(tenant_name: str, username: str) -> None:
+def demo_seed(tenant_name: str, username: str, port: int) -> None:
     """Create a demo tenant and admin if absent; print how to log in."""
     repos = repositories()
     password_file = repos.settings.local_data_dir / "demo-admin-password"
@@ -161,6 +164,6 @@ def demo_seed(tenant_name: str, username: str) -> None:
     click.echo(
         f"\nDemo tenant {tenant_name!r}, admin {username!r}, password {saved!r}.\n"
         "Log in:\n"
-        "  curl -s -X POST http://127.0.0.1:5000/api/v1/auth/login -H 'Content-Type: application/json' \\\n"
+        f"  curl -s -X POST http://127.0.0.1:{port}/api/v1/auth/login -H 'Content-Type: application/json' \\\n"
         f'       -d \'{{"username": "{username}", "password": "{saved}"}}\'\n'
     )

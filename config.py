@@ -6,7 +6,7 @@ import os
 import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, TypeVar
 
 from limits import parse_many
 
@@ -14,6 +14,8 @@ ENVIRONMENTS = ("production", "staging", "dev", "test")
 # Environments where the service may run without an operator-provided signing secret.
 LOCAL_ENVIRONMENTS = ("dev", "test")
 MIN_SECRET_BYTES = 32
+
+Number = TypeVar("Number", int, float)
 
 
 class ConfigError(RuntimeError):
@@ -41,6 +43,9 @@ class Settings:
     unauthenticated_rate_limit: str = "60/minute"
     login_ip_rate_limit: str = "30/minute"
     login_failure_rate_limit: str = "10 per 15 minutes"
+    # Failures per username from every client: past it, each attempt for the username is slowed.
+    login_username_failure_ceiling: str = "100 per 15 minutes"
+    login_slowdown_seconds: float = 2.0
     # Proxies in front of a plain WSGI server whose X-Forwarded-For may be trusted (0: none).
     trusted_proxy_count: int = 0
 
@@ -65,6 +70,10 @@ class Settings:
             unauthenticated_rate_limit=env.get("UNAUTHENTICATED_RATE_LIMIT", defaults.unauthenticated_rate_limit),
             login_ip_rate_limit=env.get("LOGIN_IP_RATE_LIMIT", defaults.login_ip_rate_limit),
             login_failure_rate_limit=env.get("LOGIN_FAILURE_RATE_LIMIT", defaults.login_failure_rate_limit),
+            login_username_failure_ceiling=env.get(
+                "LOGIN_USERNAME_FAILURE_CEILING", defaults.login_username_failure_ceiling
+            ),
+            login_slowdown_seconds=_float(env, "LOGIN_SLOWDOWN_SECONDS", defaults.login_slowdown_seconds),
             trusted_proxy_count=_int(env, "TRUSTED_PROXY_COUNT", defaults.trusted_proxy_count),
         )
 
@@ -99,11 +108,14 @@ class Settings:
             raise ConfigError("MAX_CONTENT_LENGTH must be positive")
         if self.ratelimit_strategy not in ("fixed-window", "sliding-window-counter"):
             raise ConfigError("RATELIMIT_STRATEGY must be fixed-window or sliding-window-counter")
-        for name in ("unauthenticated_rate_limit", "login_ip_rate_limit", "login_failure_rate_limit"):
+        limits = ("unauthenticated_rate_limit", "login_ip_rate_limit", "login_failure_rate_limit")
+        for name in (*limits, "login_username_failure_ceiling"):
             try:
                 parse_many(getattr(self, name))
             except ValueError as exc:
                 raise ConfigError(f"{name.upper()} is not a rate limit such as '30/minute': {exc}") from exc
+        if not 0 <= self.login_slowdown_seconds <= 10:
+            raise ConfigError("LOGIN_SLOWDOWN_SECONDS must be between 0 and 10")
         if self.trusted_proxy_count < 0:
             raise ConfigError("TRUSTED_PROXY_COUNT must be 0 or more")
         return self
@@ -115,13 +127,21 @@ class Settings:
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    return _number(env, name, default, int, "an integer")
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    return _number(env, name, default, float, "a number")
+
+
+def _number(env: Mapping[str, str], name: str, default: Number, kind: Callable[[str], Number], called: str) -> Number:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        return kind(raw)
     except ValueError as exc:
-        raise ConfigError(f"{name} must be an integer, not {raw!r}") from exc
+        raise ConfigError(f"{name} must be {called}, not {raw!r}") from exc
 
 
 def local_secret(settings: Settings) -> str:

@@ -52,6 +52,8 @@ class ApiKey:
     expires_at: str | None = None
     revoked_at: str | None = None
     rotated_from: str | None = None
+    # Set on a key once it has been rotated: it works until its grace ends, and is not rotated again.
+    replaced_by: str | None = None
     digest: str = field(default="", repr=False)
 
     def is_usable(self, now: datetime) -> bool:
@@ -104,6 +106,7 @@ def key_from_item(values: dict[str, Any]) -> ApiKey:
         expires_at=values.get("expires_at"),
         revoked_at=values.get("revoked_at"),
         rotated_from=values.get("rotated_from"),
+        replaced_by=values.get("replaced_by"),
         digest=values["pk"].removeprefix("APIKEY#"),
     )
 
@@ -168,7 +171,7 @@ class ApiKeyRepository:
                 {"Put": {"TableName": self._table, "Item": to_item(id_item(key))}},
             ]
             if rotated_from is not None:
-                actions.append(self._expire_action(rotated_from, rotated_expiry or now))
+                actions.append(self._expire_action(rotated_from, rotated_expiry or now, key.key_id))
             try:
                 transact_write(self._db.client, actions)
             except TransactionCancelled as exc:
@@ -176,7 +179,7 @@ class ApiKeyRepository:
                     backoff(attempt)
                     continue
                 if rotated_from is not None and exc.failed_condition(3):
-                    raise Conflict("the key was revoked meanwhile") from exc
+                    raise Conflict("the key was revoked or rotated meanwhile") from exc
                 raise
             return key, secret
         raise Conflict("the key's owner changed concurrently; retry")
@@ -185,6 +188,10 @@ class ApiKeyRepository:
         """A new key with the old one's name, permissions and owner; the old one ends after the grace."""
         if not old.is_usable(now):
             raise Conflict("only an active key can be rotated")
+        if old.replaced_by is not None:
+            raise Conflict(
+                "this key was already rotated and works only until its grace period ends; rotate its replacement"
+            )
         creator = self._creator(old)
         old_end = now + timedelta(seconds=grace_seconds)
         if old.expires_at is not None:
@@ -281,14 +288,15 @@ class ApiKeyRepository:
     def _creator_stub(key: ApiKey) -> User:
         return User(key.created_by, key.tenant_id, key.creator_username, key.creator_role, False, "", "")
 
-    def _expire_action(self, key: ApiKey, end: datetime) -> dict[str, Any]:
+    def _expire_action(self, key: ApiKey, end: datetime, replacement_id: str) -> dict[str, Any]:
         return {
             "Update": {
                 "TableName": self._table,
                 "Key": to_item(api_key_key(key.digest)),
-                "UpdateExpression": "SET expires_at = :end",
-                "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(revoked_at)",
-                "ExpressionAttributeValues": to_item({":end": iso(end)}),
+                "UpdateExpression": "SET expires_at = :end, replaced_by = :replacement",
+                # Rotated once only: a second rotation of the same key (even a concurrent one) fails here.
+                "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(revoked_at) AND attribute_not_exists(replaced_by)",
+                "ExpressionAttributeValues": to_item({":end": iso(end), ":replacement": replacement_id}),
             }
         }
 

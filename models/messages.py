@@ -55,6 +55,19 @@ class Accepted:
     replayed: bool
 
 
+def recipient_number(to: str) -> str | None:
+    """``to`` in E.164 form if it is a possible phone number (its country's lengths), else None."""
+    import phonenumbers  # loaded on the first send, not at cold start
+
+    try:
+        number = phonenumbers.parse(to, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
 class MessageRepository:
     """The messages table and the Idempotency-Key records stored beside it."""
 

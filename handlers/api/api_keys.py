@@ -11,7 +11,7 @@ from handlers.web.errors import InvalidRequest, Unauthorized
 from handlers.web.principal import current_principal, require_permission
 from handlers.web.schemas import ErrorEnvelope
 from handlers.web.security_headers import NO_STORE
-from models.accounts.key_access import visible_key, visible_keys
+from models.accounts.key_access import rotatable_key, visible_key, visible_keys
 from models.api_keys import ApiKey
 from models.key_format import key_prefix
 from models.roles import API_KEYS_MANAGE
@@ -85,14 +85,14 @@ def revoke_key(key_id: str) -> Response:
 @endpoint(
     body=ApiKeyRotate,
     body_optional=True,
-    responses={201: ApiKeyCreated, 404: ErrorEnvelope, 409: ErrorEnvelope},
+    responses={201: ApiKeyCreated, 403: ErrorEnvelope, 404: ErrorEnvelope, 409: ErrorEnvelope},
     tags=("api-keys",),
     security=[BEARER],
 )
 def rotate_key(key_id: str, body: ApiKeyRotate) -> Response:
-    """A new key (shown once) replacing this one, which keeps working for ``grace_seconds``."""
+    """A new key (shown once) replacing this one, which keeps working for ``grace_seconds``; the owner's only."""
     repos = repositories()
-    old = visible_key(repos.api_keys, current_principal(), key_id)
+    old = rotatable_key(repos.api_keys, current_principal(), key_id)
     key, secret = repos.api_keys.rotate(
         old, grace_seconds=body.grace_seconds, prefix=key_prefix(repos.settings.is_production), now=repos.now()
     )

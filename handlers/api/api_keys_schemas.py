@@ -21,10 +21,21 @@ KEY_PERMISSIONS = (MESSAGES_READ, MESSAGES_SEND)
 class ApiKeyCreate(NewApiKeyName):
     """A new API key: a name, and optionally an expiry and a narrower set of permissions."""
 
-    expires_at: AwareDatetime | None = Field(default=None, description="ISO 8601 with a time zone; in the future")
+    # Not strict: JSON has no datetime, so a string is parsed; anything but a string is refused first.
+    expires_at: AwareDatetime | None = Field(
+        default=None, strict=False, description="ISO 8601 with a time zone; in the future"
+    )
     permissions: list[KeyPermission] | None = Field(
         default=None, min_length=1, description="Narrows the creator's permissions; omitted: all of them"
     )
+
+    @field_validator("expires_at", mode="before")
+    @classmethod
+    def _an_iso_string(cls, value: object) -> object:
+        # Lax parsing would read a number as a Unix time (and one above 2e10 as milliseconds).
+        if value is not None and not isinstance(value, str):
+            raise ValueError("expires_at must be an ISO 8601 string with a time zone")
+        return value
 
     @field_validator("expires_at")
     @classmethod

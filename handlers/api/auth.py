@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
-from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt, verify_jwt_in_request
+from flask_jwt_extended import create_access_token, create_refresh_token
 
 from handlers.api.auth_schemas import AccessToken, LoginRequest, TokenPair
 from handlers.ratelimit import login_limits
 from handlers.web.context import repositories, request_state
 from handlers.web.endpoint import BEARER, endpoint, json_response
 from handlers.web.errors import Unauthorized
+from handlers.web.principal import refresh_token_account, refresh_token_claims
 from handlers.web.schemas import ErrorEnvelope
 from handlers.web.security_headers import NO_STORE
 from handlers.web.tokens import ACCESS_TOKEN_SECONDS
-from models.accounts.credentials import BAD_CREDENTIALS, active_account, check_credentials
+from models.accounts.credentials import BAD_CREDENTIALS, check_credentials
 from models.users import User
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
@@ -39,7 +40,8 @@ def login(body: LoginRequest) -> Response:
     tokens = TokenPair(
         access_token=_access_token(user),
         refresh_token=create_refresh_token(
-            identity=user.user_id, additional_claims={"tid": user.tenant_id, "usr": user.username}
+            identity=user.user_id,
+            additional_claims={"tid": user.tenant_id, "usr": user.username, "gen": user.session_generation},
         ),
         expires_in=ACCESS_TOKEN_SECONDS,
     )
@@ -50,11 +52,7 @@ def login(body: LoginRequest) -> Response:
 @endpoint(responses={200: AccessToken}, tags=("auth",), security=[BEARER])
 def refresh() -> Response:
     """Issue a new access token for a valid, unrevoked refresh token of an active user."""
-    verify_jwt_in_request(refresh=True)
-    claims = get_jwt()
-    user = active_account(repositories().users, claims.get("usr"), claims.get("sub"), claims.get("tid"))
-    if user is None:
-        raise Unauthorized("The token's user is disabled or no longer exists")
+    user = refresh_token_account()
     request_state().log_tenant = user.tenant_id
     return json_response(
         AccessToken(access_token=_access_token(user), expires_in=ACCESS_TOKEN_SECONDS), headers=NO_STORE
@@ -65,8 +63,7 @@ def refresh() -> Response:
 @endpoint(responses={204: None}, tags=("auth",), security=[BEARER])
 def logout() -> Response:
     """Revoke the refresh token presented; later refreshes with it get 401."""
-    verify_jwt_in_request(refresh=True)
-    claims = get_jwt()
+    claims = refresh_token_claims()
     request_state().log_tenant = claims.get("tid")
     repositories().revoked_tokens.revoke(str(claims["jti"]), int(claims["exp"]))
     return Response(status=204, headers=NO_STORE)

@@ -2,23 +2,42 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from handlers.web.schemas import StrictModel
-from models.messages import Message
+from models.messages import Message, recipient_number
+from models.text_rules import body_problem
 
 E164 = r"^\+[1-9][0-9]{1,14}$"
 # What handlers/web/cursors.py's URLSafeSerializer emits; empty is the first page, like no cursor.
 CURSOR = r"^[A-Za-z0-9_.-]*$"
 
 
+def _a_possible_number(value: str) -> str:
+    number = recipient_number(value)
+    if number is None:
+        raise ValueError("to is not a possible phone number (E.164: +, country code, number)")
+    return number
+
+
+def _a_body(value: str) -> str:
+    problem = body_problem(value)
+    if problem is not None:
+        raise ValueError(f"The body {problem}")
+    return value
+
+
 class MessageCreate(StrictModel):
     """A message to send: an E.164 phone number and 1 to 4,096 characters."""
 
-    to: str = Field(pattern=E164, description="E.164, e.g. +14155550123", examples=["+14155550123"])
-    body: str = Field(min_length=1, max_length=4096)
+    to: Annotated[
+        str,
+        Field(pattern=E164, description="E.164, e.g. +14155550123", examples=["+14155550123"]),
+        AfterValidator(_a_possible_number),
+    ]
+    body: Annotated[str, Field(min_length=1, max_length=4096), AfterValidator(_a_body)]
 
 
 class MessageListQuery(BaseModel):

@@ -12,8 +12,9 @@ from flask import Flask
 
 from handlers.dashboard import keys, users
 from handlers.dashboard.pages import display_clock, display_date, finish_dashboard_response
-from handlers.dashboard.session import DashboardSessionInterface
+from handlers.dashboard.session import DashboardSessionInterface, session_tenant
 from handlers.dashboard.views import bp
+from handlers.ratelimit.subject import SESSION_TENANT_KEY
 
 bp.register_blueprint(keys.bp)
 bp.register_blueprint(users.bp)
@@ -22,6 +23,8 @@ bp.register_blueprint(users.bp)
 def init_dashboard(app: Flask) -> None:
     """Serve the dashboard: its blueprint, its cookie session, and its headers and error pages."""
     app.session_interface = DashboardSessionInterface()
+    # Dashboard pages with a live session count against their tenant, not their network's IP.
+    app.extensions[SESSION_TENANT_KEY] = session_tenant
     app.register_blueprint(bp)
     app.add_template_filter(display_date, "dashboard_date")
     app.add_template_filter(display_clock, "dashboard_clock")

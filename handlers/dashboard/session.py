@@ -15,10 +15,9 @@ import re
 import secrets
 from typing import Any
 
-from flask import Flask, Request, Response, request, session
+from flask import Flask, Request, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from werkzeug.wrappers import Response as BaseResponse
 
 from handlers.web.context import EXTENSION_KEY, repositories, request_state
 from handlers.web.errors import Forbidden
@@ -27,11 +26,9 @@ from models.users import User
 
 URL_PREFIX = "/dashboard"
 SESSION_COOKIE = "nm_session"
-LOGIN_CSRF_COOKIE = "nm_login_csrf"
 CSRF_FIELD = "csrf_token"
 # An absolute lifetime: a working day, however active the session is.
 SESSION_SECONDS = 8 * 60 * 60
-LOGIN_CSRF_SECONDS = 60 * 60
 # Namespaces session ids in revoked_tokens, next to refresh tokens' jtis.
 SESSION_ID_PREFIX = "dash_"
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
@@ -105,7 +102,10 @@ class DashboardSessionInterface(SecureCookieSessionInterface):
 
 
 def start_session(user: User) -> None:
-    """Log ``user`` in: a fresh session id, CSRF token and expiry; any earlier session is ended first."""
+    """Log ``user`` in: a fresh session id, CSRF token and expiry; any earlier session is ended first.
+
+    The session carries the user's session generation: disabling the user ends it for good.
+    """
     end_session()
     expires_at = int(repositories().now().timestamp()) + SESSION_SECONDS
     session.update(
@@ -114,6 +114,7 @@ def start_session(user: User) -> None:
         usr=user.username,
         tid=user.tenant_id,
         exp=expires_at,
+        gen=user.session_generation,
         csrf=secrets.token_urlsafe(32),
     )
 
@@ -135,6 +136,14 @@ def session_user() -> User | None:
     return state.session_user
 
 
+def session_tenant() -> str | None:
+    """The tenant of this dashboard request's live session, or None (the rate limiter counts it there)."""
+    if not is_dashboard_path(request.path) or not had_session():
+        return None
+    user = session_user()
+    return user.tenant_id if user is not None else None
+
+
 def had_session() -> bool:
     """True when the request carried a login session, valid or not (to say it has ended)."""
     return "sid" in session
@@ -149,7 +158,7 @@ def _load_session_user() -> User | None:
     repos = repositories()
     if expires_at <= repos.now().timestamp() or repos.revoked_tokens.is_revoked(str(sid)):
         return None
-    user = active_account(repos.users, username, user_id, tenant_id)
+    user = active_account(repos.users, username, user_id, tenant_id, session.get("gen", 0))
     if user is not None:
         request_state().log_tenant = user.tenant_id
     return user
@@ -167,34 +176,8 @@ def check_csrf() -> None:
         raise Forbidden(CSRF_REFUSED)
 
 
-def login_csrf_token() -> tuple[str, bool]:
-    """The login form's token and whether it is new (then ``set_login_csrf_cookie`` must send it).
-
-    Before login there is no session, and a failed login must not start one, so the login form's
-    token is double-submitted: a short-lived SameSite=Strict cookie and the hidden field must match.
-    """
-    token = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if TOKEN_PATTERN.match(token):
-        return token, False
-    return secrets.token_urlsafe(32), True
-
-
-def check_login_csrf() -> bool:
-    """True when the login form's hidden token matches its cookie."""
-    return _same_token(request.cookies.get(LOGIN_CSRF_COOKIE), request.form.get(CSRF_FIELD))
-
-
-def set_login_csrf_cookie(response: Response, token: str) -> None:
-    """Send the login form's token cookie, with the session cookie's flags."""
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, **_cookie_flags(), max_age=LOGIN_CSRF_SECONDS)
-
-
-def delete_login_csrf_cookie(response: BaseResponse) -> None:
-    """Drop the login form's cookie once logged in."""
-    response.delete_cookie(LOGIN_CSRF_COOKIE, **_cookie_flags())
-
-
-def _cookie_flags() -> dict[str, Any]:
+def cookie_flags() -> dict[str, Any]:
+    """The flags of the dashboard's cookies: HttpOnly, SameSite=Strict, Secure outside dev/test, the dashboard's path."""
     return {
         "path": dashboard_path(),
         "httponly": True,

@@ -8,18 +8,20 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from pydantic import ValidationError
 from werkzeug.wrappers import Response as BaseResponse
 
+from handlers.dashboard.login_csrf import (
+    check_login_csrf,
+    delete_login_csrf_cookie,
+    login_csrf_token,
+    set_login_csrf_cookie,
+)
 from handlers.dashboard.pages import STATIC_FOLDER, page_context
 from handlers.dashboard.session import (
     CSRF_REFUSED,
     URL_PREFIX,
     check_csrf,
-    check_login_csrf,
-    delete_login_csrf_cookie,
     end_session,
     had_session,
-    login_csrf_token,
     session_user,
-    set_login_csrf_cookie,
     start_session,
 )
 from handlers.ratelimit import login_limits

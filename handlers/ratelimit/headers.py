@@ -62,5 +62,7 @@ def limit_headers(amount: int, remaining: int, reset_at: float, *, retry: bool) 
         "X-RateLimit-Reset": str(reset),
     }
     if retry:
-        headers["Retry-After"] = str(max(1, reset - math.floor(time.time())))
+        # The seconds until the window ends, rounded up: never more than the window itself (a 60 s
+        # window never says 61), never 0.
+        headers["Retry-After"] = str(max(1, math.ceil(reset_at - time.time())))
     return headers

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from flask import Flask, Response, request
-from flask_limiter import Limiter
+from flask_limiter import Limiter, RequestLimit
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 # Imported for its side effect: defining the class registers the dynamodb:// scheme with limits.
 import models.store.limits_storage  # noqa: F401
 from handlers.ratelimit.headers import add_rate_limit_headers
-from handlers.ratelimit.saturation import check_local_limits, init_saturation, remember_saturation
+from handlers.ratelimit.local import check_local_limits, remember_saturation
+from handlers.ratelimit.saturation import init_saturation
 from handlers.ratelimit.subject import EXEMPT_ENDPOINTS, rate_limit_subject
 from models.repositories import Repositories
 
@@ -51,4 +52,23 @@ def init_rate_limits(app: Flask, repos: Repositories) -> None:
 
 
 def _add_headers(response: Response) -> Response:
-    return add_rate_limit_headers(response, limiter.current_limit)
+    return add_rate_limit_headers(response, _described_limit(response))
+
+
+def _described_limit(response: Response) -> RequestLimit | None:
+    # A 429 describes the limit it breached (its Retry-After may be up to that limit's window).
+    # Otherwise the tightest per-window limit: of the limits with the shortest window, the one with
+    # the least left. flask-limiter would name the last one evaluated, which on /auth/login is the
+    # 15-minute failure bucket, so a successful login said "10" with a reset 900 s ahead.
+    if response.status_code == 429:
+        return limiter.current_limit
+    evaluated = limiter.current_limits
+    if not evaluated:
+        return limiter.current_limit
+    shortest = min(limit.limit.get_expiry() for limit in evaluated)
+    try:
+        return min(
+            (limit for limit in evaluated if limit.limit.get_expiry() == shortest), key=lambda limit: limit.remaining
+        )
+    except Exception:
+        return evaluated[0]

@@ -1,4 +1,4 @@
-"""What process memory can decide without a DynamoDB write: windows known full, refused credentials."""
+"""What this process remembers: windows known to be full until their reset, and an in-memory counter."""
 
 from __future__ import annotations
 
@@ -6,13 +6,8 @@ import threading
 import time
 
 from flask import Flask, current_app
-from flask_limiter import RequestLimit
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
-
-from handlers.ratelimit.headers import rate_limited
-from handlers.ratelimit.subject import is_exempt, rate_limit_subject
-from handlers.web.context import LocalWindow, request_state
 
 SATURATION_KEY = "nativemessage.saturated"
 LOCAL_LIMITER_KEY = "nativemessage.local_limiter"
@@ -44,32 +39,20 @@ def init_saturation(app: Flask) -> None:
     app.extensions[LOCAL_LIMITER_KEY] = FixedWindowRateLimiter(MemoryStorage())
 
 
-def remember_saturation(limit: RequestLimit) -> None:
-    """flask-limiter's ``on_breach``: remember that the application-wide window is full."""
-    # Only the application-wide limit: route limits (login) have keys and scopes of their own.
-    key = limit.request_args[0] if limit.request_args else ""
-    if key == rate_limit_subject().key:
-        _saturation().remember(key, limit.limit.amount, limit.window[0])
+def known_full_until(key: str, amount: int) -> float | None:
+    """When ``key``'s window of ``amount`` resets, if this process knows it is full now."""
+    return _saturation().full_until(key, amount, time.time())
 
 
-def check_local_limits() -> None:
-    """Decide in process memory what needs no DynamoDB write: known-full windows, refused credentials."""
-    if is_exempt():
-        return
-    subject = rate_limit_subject()
-    item = subject.item
-    if subject.local:
-        local: FixedWindowRateLimiter = current_app.extensions[LOCAL_LIMITER_KEY]
-        allowed = local.hit(item, subject.key)
-        reset_at, remaining = local.get_window_stats(item, subject.key)
-        request_state().local_rate_limit = LocalWindow(item.amount, remaining, reset_at)
-        if not allowed:
-            raise rate_limited(subject, item.amount, reset_at)
-        return
-    # A tenant flooding past its limit must not become a flood of DynamoDB writes to one item.
-    full_until = _saturation().full_until(subject.key, item.amount, time.time())
-    if full_until is not None:
-        raise rate_limited(subject, item.amount, full_until)
+def remember_full(key: str, amount: int, reset_at: float) -> None:
+    """Note that ``key``'s window of ``amount`` is full until ``reset_at``."""
+    _saturation().remember(key, amount, reset_at)
+
+
+def local_limiter() -> FixedWindowRateLimiter:
+    """This process's in-memory counter, for requests that must not cost a DynamoDB write."""
+    limiter: FixedWindowRateLimiter = current_app.extensions[LOCAL_LIMITER_KEY]
+    return limiter
 
 
 def _saturation() -> Saturation:

@@ -11,20 +11,25 @@ import functools
 import logging
 from dataclasses import dataclass
 
-from flask import request
+from flask import current_app, request
 from flask_jwt_extended import decode_token
 from limits import RateLimitItem, parse
 
+from handlers.ratelimit.saturation import known_full_until
 from handlers.web.client_ip import client_ip
 from handlers.web.context import repositories, request_state
 from handlers.web.errors import Unauthorized
-from handlers.web.principal import current_principal
+from handlers.web.principal import current_principal, refresh_token_account, refresh_token_claims
 
 log = logging.getLogger(__name__)
 
 # Liveness and the API document are never limited (load balancers and docs tools poll them).
 EXEMPT_ENDPOINTS = frozenset({"health.health", "health.openapi_document"})
 REFRESH_TOKEN_ENDPOINTS = frozenset({"auth.refresh", "auth.logout"})
+# Where a dashboard cookie is sent but no session is looked up (static files cost no read).
+SESSIONLESS_ENDPOINTS = frozenset({"dashboard.static"})
+# app.extensions key of the dashboard's "tenant of this request's live session, or None".
+SESSION_TENANT_KEY = "nativemessage.session_tenant"
 
 
 @dataclass(frozen=True)
@@ -77,25 +82,54 @@ def _resolve_subject() -> Subject:
     anonymous = Subject(f"ip:{client_ip()}", repos.settings.unauthenticated_rate_limit)
     try:
         if request.endpoint in REFRESH_TOKEN_ENDPOINTS:
-            tenant_id = _refresh_token_tenant()
-        elif "Authorization" in request.headers or "X-API-Key" in request.headers:
-            tenant_id = current_principal().tenant_id
-        else:
-            return anonymous
+            return _refresh_token_subject()
+        if "Authorization" in request.headers or "X-API-Key" in request.headers:
+            return _tenant_subject(current_principal().tenant_id)
+        session_tenant = _dashboard_session_tenant()
+        if session_tenant is not None:
+            return _tenant_subject(session_tenant)
+        return anonymous
     except Exception as exc:  # any authentication failure: the view raises it again
         # flask-limiter treats an exception here as a storage failure, so keep it for the view.
         state = request_state()
         state.auth_failure = exc
         if state.credential_looked_up:
-            return anonymous  # a well-formed key was looked up: a real guess, counted everywhere
+            return anonymous  # a well-formed credential was looked up: a real guess, counted everywhere
         return Subject(f"refused:{client_ip()}", repos.settings.unauthenticated_rate_limit, local=True)
-    return Subject(f"tenant:{tenant_id}", f"{repos.tenant_limits.per_minute(tenant_id)}/minute")
+
+
+def _tenant_subject(tenant_id: str) -> Subject:
+    return Subject(f"tenant:{tenant_id}", f"{repositories().tenant_limits.per_minute(tenant_id)}/minute")
+
+
+def _refresh_token_subject() -> Subject:
+    # A refused credential never costs its tenant anything: the token is checked (signature, then
+    # the revocation list and, for a refresh, the account) before its tenant is charged. The checks
+    # are the ones the view needs anyway (kept on the request state), so they add no read. A tenant
+    # whose window this process knows is full answers 429 from memory before any read.
+    subject = _tenant_subject(_refresh_token_tenant())
+    if known_full_until(subject.key, subject.item.amount) is not None:
+        return subject
+    if request.endpoint == "auth.refresh":
+        refresh_token_account()
+    else:
+        refresh_token_claims()
+    return subject
+
+
+def _dashboard_session_tenant() -> str | None:
+    # A dashboard page with a live session counts against its tenant like any authenticated
+    # request, not against its network's anonymous budget. The dashboard registers the lookup
+    # (the same one its pages make, kept on the request state: no extra read).
+    lookup = current_app.extensions.get(SESSION_TENANT_KEY)
+    if lookup is None or request.endpoint in SESSIONLESS_ENDPOINTS:
+        return None
+    tenant_id: str | None = lookup()
+    return tenant_id
 
 
 def _refresh_token_tenant() -> str:
-    # Refresh and logout carry a refresh token: count them against its tenant like any request.
-    # decode_token checks signature, expiry, type claims, issuer and audience, but not the revocation
-    # list; the view checks that (once), so the subject costs no extra read.
+    # decode_token checks signature, expiry, type claims, issuer and audience (no read).
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme != "Bearer" or not token:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app, g
 
@@ -41,6 +41,9 @@ class RequestState:
     # The one principal resolver's answer, or the failure it raised (raised again on every ask).
     principal: Principal | None = None
     auth_failure: Exception | None = None
+    # A refresh token's verified claims, and the live account behind it (refresh, logout).
+    refresh_claims: dict[str, Any] | None = None
+    account: User | None = None
     # True once the credential was looked up in DynamoDB (not refused on its form alone).
     credential_looked_up: bool = False
     rate_limit_subject: Subject | None = None

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from models.store.errors import Conflict, NotFound, StoreUnavailable
+from models.store.errors import Conflict, NotAllowed, NotFound, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +113,11 @@ def bearer_challenge(code: str, message: str) -> str:
     return f'Bearer realm="{REALM}", error="invalid_token", error_description="{description}"'
 
 
+def _sentence(message: str) -> str:
+    # Domain errors are lower-case clauses ("the key was revoked meanwhile"); answers are sentences.
+    return message[:1].upper() + message[1:]
+
+
 def register_error_handlers(app: Flask) -> None:
     """Route every error the app can raise through the envelope."""
 
@@ -127,6 +132,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Conflict)
     def handle_conflict(exc: Conflict) -> Response:
         return error_response(409, "conflict", str(exc) or "Conflict")
+
+    @app.errorhandler(NotAllowed)
+    def handle_not_allowed(exc: NotAllowed) -> Response:
+        return error_response(403, "insufficient_scope", _sentence(str(exc) or "Not allowed"))
 
     @app.errorhandler(StoreUnavailable)
     def handle_store_unavailable(exc: StoreUnavailable) -> Response:

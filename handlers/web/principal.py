@@ -16,6 +16,7 @@ from models.accounts.principal import Principal
 from models.key_format import is_well_formed, key_digest, key_prefix
 from models.roles import CREDENTIAL_PERMISSIONS, api_key_permissions, permissions_for
 from models.store.errors import StoreUnavailable
+from models.users import User
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,32 @@ def current_principal() -> Principal:
         principal = _principal_from_api_key(api_key)
     state.principal = principal
     return principal
+
+
+def refresh_token_claims() -> dict[str, Any]:
+    """This request's refresh token, verified once: signature, expiry, type, claims, not revoked (one read)."""
+    state = request_state()
+    if state.refresh_claims is None:
+        if state.auth_failure is not None:
+            raise state.auth_failure
+        # flask-jwt-extended's errors are answered with the envelope by its callbacks.
+        verify_jwt_in_request(refresh=True)
+        state.refresh_claims = get_jwt()
+    return state.refresh_claims
+
+
+def refresh_token_account() -> User:
+    """The live account behind this request's refresh token: enabled, same id, tenant and session generation."""
+    state = request_state()
+    if state.account is None:
+        claims = refresh_token_claims()
+        account = active_account(
+            repositories().users, claims.get("usr"), claims.get("sub"), claims.get("tid"), claims.get("gen", 0)
+        )
+        if account is None:
+            raise Unauthorized("The token's user is disabled, no longer exists, or has signed out everywhere")
+        state.account = account
+    return state.account
 
 
 def _principal_from_api_key(presented: str) -> Principal:

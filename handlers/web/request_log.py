@@ -14,6 +14,10 @@ from flask import Flask, Response, request
 from handlers.web.context import request_state
 
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# "<METHOD> <path>?<query> HTTP/x": the query runs to the next space (or quote, in Zappa's line).
+QUERY_IN_REQUEST_LINE = re.compile(r"([A-Z]+ [^\s?\"]*)\?[^\s\"]*")
+# flask run's development server (Werkzeug) and Zappa's handler each log one line per request.
+SERVER_ACCESS_LOGGERS = ("werkzeug", "zappa.wsgi")
 log = logging.getLogger("nativemessage.request")
 
 
@@ -39,6 +43,28 @@ def configure_logging(level: str) -> None:
     root.setLevel(level)
     # botocore logs request bodies at DEBUG, which would include secrets.
     logging.getLogger("botocore").setLevel(max(logging.INFO, logging.getLevelName(level)))
+    # The servers' own access lines (flask run's, Zappa's on Lambda) show the path, never the query.
+    for name in SERVER_ACCESS_LOGGERS:
+        server_log = logging.getLogger(name)
+        if not any(isinstance(existing, PathOnly) for existing in server_log.filters):
+            server_log.addFilter(PathOnly())
+
+
+class PathOnly(logging.Filter):
+    """Cuts the query string out of access-log request lines (``GET /path?key=... HTTP/1.1``).
+
+    Clients put keys and tokens in URLs by mistake; a log must not keep them.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message and arguments in place; never drop the record."""
+        if isinstance(record.msg, str):
+            record.msg = QUERY_IN_REQUEST_LINE.sub(r"\1", record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                QUERY_IN_REQUEST_LINE.sub(r"\1", arg) if isinstance(arg, str) else arg for arg in record.args
+            )
+        return True
 
 
 def init_request_log(app: Flask) -> None:

@@ -12,7 +12,7 @@ from flask import Flask, Response, request
 from flask_jwt_extended import JWTManager
 
 from config import Settings
-from handlers.web.context import repositories
+from handlers.web.context import repositories, request_state
 from handlers.web.errors import error_response
 
 ACCESS_TOKEN_SECONDS = 15 * 60
@@ -39,6 +39,17 @@ def init_tokens(app: Flask, settings: Settings) -> None:
         JWT_COOKIE_CSRF_PROTECT=False,
     )
     jwt.init_app(app)
+    app.before_request(_normalise_bearer_scheme)
+
+
+def _normalise_bearer_scheme() -> None:
+    # RFC 9110: an authentication scheme's name is case-insensitive ("bearer", "BEARER"), while
+    # flask-jwt-extended compares it with "Bearer" exactly; so it is spelled that way before anyone reads it.
+    header = request.environ.get("HTTP_AUTHORIZATION")
+    if isinstance(header, str):
+        scheme, separator, credentials = header.partition(" ")
+        if separator and scheme != "Bearer" and scheme.lower() == "bearer":
+            request.environ["HTTP_AUTHORIZATION"] = f"Bearer {credentials}"
 
 
 @jwt.encode_key_loader
@@ -57,6 +68,8 @@ def _is_revoked(_header: dict, payload: dict) -> bool:
     # request a DynamoDB read for a token that lives 15 minutes.
     if payload.get("type") != "refresh":
         return False
+    # From here on the credential costs a read: a refused one is counted like a guessed API key.
+    request_state().credential_looked_up = True
     return repositories().revoked_tokens.is_revoked(str(payload.get("jti", "")))
 
 

@@ -24,16 +24,22 @@ def check_credentials(users: UserRepository, username: str, password: str) -> Us
     return user
 
 
-def active_account(users: UserRepository, username: object, user_id: object, tenant_id: object) -> User | None:
+def active_account(
+    users: UserRepository, username: object, user_id: object, tenant_id: object, generation: object = None
+) -> User | None:
     """The enabled user a token or session names, re-read now; None if disabled, gone or replaced.
 
     A username may since belong to someone else (deleted, then taken again): the id and the tenant
-    must match too. One strongly consistent read.
+    must match too. With ``generation`` (a refresh token's or a session's), it must also be the
+    user's current session generation: a disable (and, later, a password change or "sign out
+    everywhere") moves it on, ending every credential issued before. One strongly consistent read.
     """
     if not isinstance(username, str) or not username:
         return None
     user = users.find_by_username(username)
     if user is None or user.user_id != user_id or user.tenant_id != tenant_id or user.disabled:
+        return None
+    if generation is not None and generation != user.session_generation:
         return None
     return user
 

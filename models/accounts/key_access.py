@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from models.accounts.principal import Principal
 from models.api_keys import ApiKey, ApiKeyRepository
-from models.store.errors import NotFound
+from models.store.errors import NotAllowed, NotFound
 
 
 def visible_keys(api_keys: ApiKeyRepository, principal: Principal) -> list[ApiKey]:
@@ -18,4 +18,13 @@ def visible_key(api_keys: ApiKeyRepository, principal: Principal, key_id: str) -
     key = api_keys.get_in_tenant(principal.tenant_id, key_id)
     if not principal.manages_users and key.created_by != principal.user_id:
         raise NotFound("API key not found")
+    return key
+
+
+def rotatable_key(api_keys: ApiKeyRepository, principal: Principal, key_id: str) -> ApiKey:
+    """A key ``principal`` may rotate: only their own. A rotation hands over a working secret that
+    acts as the key's owner, so an admin may list, view and revoke the tenant's keys, not rotate them."""
+    key = visible_key(api_keys, principal, key_id)
+    if key.created_by != principal.user_id:
+        raise NotAllowed("only the key's owner can rotate it; an admin may revoke it")
     return key

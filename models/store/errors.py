@@ -15,6 +15,10 @@ class Conflict(RepositoryError):
     """The write would break a uniqueness or state rule."""
 
 
+class NotAllowed(RepositoryError):
+    """The actor may not make this change (checked atomically with the write, or by an account rule)."""
+
+
 class StoreUnavailable(RepositoryError):
     """DynamoDB throttled, timed out or failed; the caller may retry later."""
 

@@ -249,6 +249,23 @@ def test_users_create_refuses_an_unknown_role(cli: Invoke, repos: Repositories, 
     assert repos.users.find_by_username("bob") is None
 
 
+@pytest.mark.parametrize(
+    ("password", "problem"),
+    [
+        (" " * 12, "only spaces"),
+        ("\x01" * 12, "control characters"),
+        ("qwerty123456", "most common"),
+        ("y" * 129, "128"),
+    ],
+)
+def test_users_create_refuses_a_weak_password(
+    cli: Invoke, repos: Repositories, acme: None, password: str, problem: str
+) -> None:
+    result = create_bob(cli, password=password)
+    assert_failed(result, "Error: password:", problem)
+    assert repos.users.find_by_username("bob") is None
+
+
 @pytest.mark.parametrize("password", ["x" * 11, "short", ""])
 def test_users_create_refuses_a_short_password(cli: Invoke, repos: Repositories, acme: None, password: str) -> None:
     result = create_bob(cli, password=password)

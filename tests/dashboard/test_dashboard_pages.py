@@ -14,7 +14,8 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from app import create_app
-from handlers.dashboard.session import LOGIN_CSRF_COOKIE, SESSION_COOKIE
+from handlers.dashboard.login_csrf import HTTPS_COOKIE, LOCAL_COOKIE
+from handlers.dashboard.session import SESSION_COOKIE
 from models.passwords import hash_password
 from models.repositories import Repositories
 from models.store.tables import create_tables
@@ -99,7 +100,7 @@ def test_dashboard_shows_a_login_form_without_starting_a_session(client):
     assert response.headers["Cache-Control"] == "no-store"
     cookies = set_cookies(response)
     assert SESSION_COOKIE not in cookies
-    login_cookie = cookies[LOGIN_CSRF_COOKIE]
+    login_cookie = cookies[LOCAL_COOKIE]
     assert "HttpOnly" in login_cookie and "SameSite=Strict" in login_cookie and "Path=/dashboard" in login_cookie
 
 
@@ -138,7 +139,7 @@ def test_login_sets_a_strict_httponly_session_cookie_and_lands_on_api_keys(clien
     cookie = set_cookies(response)[SESSION_COOKIE]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/dashboard" in cookie
     assert "Secure" not in cookie  # APP_ENV=test: plain http://127.0.0.1 must keep working
-    assert "Max-Age=0" in set_cookies(response)[LOGIN_CSRF_COOKIE]
+    assert "Max-Age=0" in set_cookies(response)[LOCAL_COOKIE]
     assert client.get("/dashboard").location == KEYS_PAGE
 
 
@@ -150,7 +151,8 @@ def test_session_cookie_is_secure_outside_dev_and_test(aws, jwt_secret):
     repos.users.create("acme", "alice", hash_password("correct horse battery staple"), "member")
     client = app.test_client()
     response = client.get("/dashboard")
-    assert "Secure" in set_cookies(response)[LOGIN_CSRF_COOKIE]
+    login_cookie = set_cookies(response)[HTTPS_COOKIE]  # the __Host- prefix: only this host may set it
+    assert "Secure" in login_cookie and "Path=/;" in login_cookie + ";" and "Domain" not in login_cookie
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
     token = field(response.get_data(as_text=True), "csrf_token")
     login = client.post(
@@ -365,6 +367,16 @@ def test_user_creation_is_validated_like_the_api(client, repos, make_user, logge
         409,
     )
     assert "already taken" in html
+
+
+@pytest.mark.parametrize("password", [" " * 14, "\x00" * 12, "123456789qwe"], ids=["spaces", "nuls", "common"])
+def test_weak_passwords_are_refused_like_the_api(client, repos, make_user, logged_in, password):
+    csrf = logged_in(make_user("root", role="admin"))
+    response = client.post(
+        USERS_PAGE, data={"csrf_token": csrf, "username": "carol", "password": password, "role": "member"}
+    )
+    assert "Password:" in page(response, 400)
+    assert repos.users.find_by_username("carol") is None
 
 
 def test_admins_cannot_change_their_own_account(client, repos, make_user, logged_in):

@@ -151,3 +151,20 @@ def test_revoked_api_key_is_refused_by_every_worker(stack: Stack) -> None:
         stack.server, lambda extra: stack.get("/api/v1/me", headers={**key_headers, **extra})
     ):
         assert_invalid_token(response)
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "status", "code"),
+    [
+        ("/api/v1/" + "a" * 6000, {}, 404, "not_found"),  # over gunicorn's default 4,094-byte request line
+        ("/api/v1/messages?cursor=" + "c" * 6000, {}, 401, "invalid_token"),
+        ("/api/v1/me", {"X-API-Key": "k" * 20_000}, 401, "invalid_token"),  # over its default 8,190-byte header
+        ("/api/v1/me", {"X-Padding": "p" * 70_000}, 431, "request_header_fields_too_large"),
+    ],
+    ids=["long path", "long query", "large credential header", "header over the app's limit"],
+)
+def test_long_urls_and_large_headers_get_the_envelope_not_gunicorns_page(stack, path, headers, status, code):
+    response = stack.get(path, headers=headers)
+    assert response.status_code == status, response.text[:300]
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == code

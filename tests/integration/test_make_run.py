@@ -17,6 +17,7 @@ import boto3
 import pytest
 import requests
 
+from tests.dynamodb_local import java_runs_source_files
 from tests.integration.servers import INHERITED_DROPPED_PREFIXES, LOOPBACK, ROOT, free_port
 
 pytestmark = pytest.mark.slow
@@ -27,12 +28,34 @@ JAVA_VERSION = re.compile(r'version "(?:1\.)?(?P<major>\d+)')
 
 
 def dynamodb_local_possible() -> bool:
-    """What run_local.sh needs for DynamoDB Local (else it falls back to moto): Java 17+ and npm."""
+    """What run_local.sh needs for DynamoDB Local (else it falls back to moto): a Java 17+ JDK and npm."""
     if shutil.which("java") is None or shutil.which("npm") is None:
         return False
     output = subprocess.run(["java", "-version"], capture_output=True, text=True, timeout=60, check=False)
     match = JAVA_VERSION.search(output.stderr + output.stdout)
-    return match is not None and int(match["major"]) >= 17
+    return match is not None and int(match["major"]) >= 17 and java_runs_source_files()
+
+
+def listening_addresses(port: int) -> set[str]:
+    """The local addresses with a TCP socket listening on ``port`` (from /proc/net/tcp and tcp6)."""
+    addresses = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(FileNotFoundError), open(table) as lines:
+            for line in list(lines)[1:]:
+                fields = line.split()
+                address, hex_port = fields[1].rsplit(":", 1)
+                if fields[3] == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                    addresses.add(address)
+    return addresses
+
+
+def is_loopback(hex_address: str) -> bool:
+    """127.0.0.0/8, ::1 or ::ffff:127.x.x.x, as /proc/net/tcp{,6} spell them (little-endian words)."""
+    if len(hex_address) == 8:
+        return hex_address.endswith("7F")
+    return hex_address in {"00000000000000000000000001000000"} or (
+        hex_address.startswith("0000000000000000FFFF0000") and hex_address.endswith("7F")
+    )
 
 
 @dataclass(frozen=True)
@@ -150,8 +173,14 @@ def test_make_run_serves_the_demo_admin_and_keeps_data_across_restarts(tmp_path:
             timeout=10,
         )
         assert created.status_code == 201, created.text
+        # The banner's curl line names the port the API really listens on (PORT), not 5000.
+        assert f"http://127.0.0.1:{run.port}/api/v1/auth/login" in (tmp_path / "first.log").read_text()
+        # Nothing make run starts listens beyond loopback: not the API, not the database endpoint.
+        for port in (run.port, run.dynamodb_port):
+            addresses = listening_addresses(port)
+            assert addresses and all(is_loopback(address) for address in addresses), (port, addresses)
         if dynamodb_local:
-            assert "DynamoDB Local on port" in (tmp_path / "first.log").read_text()
+            assert "DynamoDB Local on 127.0.0.1:" in (tmp_path / "first.log").read_text()
             assert_transactions_work(run.dynamodb)
 
         # A second run on the same data folder refuses to start. On the same ports, so that it
@@ -172,7 +201,7 @@ def test_make_run_serves_the_demo_admin_and_keeps_data_across_restarts(tmp_path:
         pytest.skip("no Java 17+ or no npm here: make run fell back to moto's in-memory server, which does not persist")
     with local_run(data, tmp_path / "second.log") as run:
         second_log = (tmp_path / "second.log").read_text()
-        assert "created table" not in second_log and "DynamoDB Local on port" in second_log
+        assert "created table" not in second_log and "DynamoDB Local on 127.0.0.1:" in second_log
         assert printed_login(tmp_path / "second.log") == (username, password)
         # bob was created through the API in the first run: he exists only if the data persisted.
         assert login(run.api, "bob", "a long enough password").status_code == 200

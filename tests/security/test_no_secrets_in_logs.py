@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+
+import requests
 
 from handlers.web.request_log import JsonFormatter
 from models.key_format import key_digest
@@ -65,3 +68,22 @@ def test_a_full_flow_logs_no_secret(client, repos, make_user, caplog):
         for part in token.split("."):
             assert part not in text
     assert repos.signing_secret.get() not in text
+
+
+def test_flask_runs_access_log_keeps_the_path_not_the_query(app, caplog):
+    # `make run` serves with Werkzeug's development server, whose access line used to show the URL whole.
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with caplog.at_level(logging.INFO, logger="werkzeug"):
+            url = f"http://127.0.0.1:{server.server_port}/api/v1/me?api_key=nmk_test_inTheUrlByMistake&x=1"
+            assert requests.get(url, timeout=10).status_code == 401
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+    lines = [record.getMessage() for record in caplog.records if record.name == "werkzeug"]
+    assert any("GET /api/v1/me HTTP/1.1" in line for line in lines), lines
+    assert not any("inTheUrlByMistake" in line or "?" in line for line in lines), lines

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from models.store.errors import Conflict, NotFound
+from models.store.errors import Conflict, NotAllowed, NotFound
 
 pytestmark = pytest.mark.dynamodb_local
 
@@ -50,3 +50,23 @@ def test_listing_users_never_reads_password_hashes(repos):
     repos.tenants.create("acme")
     repos.users.create("acme", "alice", "$argon2id$hash", "admin")
     assert [user.password_hash for user in repos.users.list_for_tenant("acme")] == [None]
+
+
+def test_a_change_made_as_an_admin_is_written_only_while_that_admin_still_is_one(repos):
+    repos.tenants.create("acme")
+    actor = repos.users.create("acme", "actor", "hash", "admin")
+    target = repos.users.create("acme", "target", "hash", "admin")
+    repos.users.update(actor, role="member")  # the actor is demoted before their change lands
+    with pytest.raises(NotAllowed):
+        repos.users.update(target, disabled=True, acting_admin=actor)
+    assert repos.users.find_by_username("target").disabled is False  # nothing written
+
+
+def test_disabling_a_user_moves_their_session_generation_on_for_good(repos):
+    repos.tenants.create("acme")
+    user = repos.users.create("acme", "alice", "hash", "member")
+    assert user.session_generation == 0
+    repos.users.update(user, disabled=True)
+    enabled = repos.users.update(user, disabled=False)
+    assert enabled.session_generation == 1 == repos.users.find_by_username("alice").session_generation
+    assert repos.users.update(user, role="viewer").session_generation == 1  # other changes leave it

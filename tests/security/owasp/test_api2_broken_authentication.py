@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from handlers.dashboard.login_csrf import LOCAL_COOKIE
 from models.key_format import generate_key
-from tests.conftest import api_key, assert_error, bearer
+from models.passwords import hash_password
+from tests.conftest import PASSWORD, api_key, assert_error, bearer, dashboard_login, repositories_of
 
 
 def test_replayed_credentials_are_refused(client, make_user, login, make_key, admin, clock):
@@ -52,3 +56,155 @@ def test_login_answers_do_not_tell_which_part_was_wrong(client, make_user, repos
         for name, password in (("alice", "wrong password"), ("nobody", "whatever"), ("dora", disabled.password))
     }
     assert len(answers) == 1
+
+
+# --- found by the outside review (issue 13) ---
+
+
+def limit_tenant(app, tenant: str, per_minute: int) -> None:
+    """Set a tenant's limit with the operator CLI and forget the cached figure."""
+    assert app.test_cli_runner().invoke(args=["tenants", "set-limit", tenant, str(per_minute)]).exit_code == 0
+    repositories_of(app).tenant_limits.clear()
+
+
+def test_a_dead_refresh_token_costs_its_tenant_nothing(app, client, make_user, login, repos):
+    alice = make_user("alice", role="member")
+    logged_out = login(alice)["refresh_token"]
+    assert client.post("/api/v1/auth/logout", headers=bearer(logged_out)).status_code == 204
+    bob = make_user("bob", role="member")
+    bobs = login(bob)
+    repos.users.update(bob.user, disabled=True)
+    access = bearer(login(make_user("carol", role="member"))["access_token"])
+    limit_tenant(app, "acme", 5)
+    client.application.extensions["nativemessage"].tenant_limits.clear()
+
+    assert client.get("/api/v1/me", headers=access).headers["X-RateLimit-Remaining"] == "4"
+    for token in [logged_out] * 10 + [bobs["refresh_token"]] * 10:
+        assert_error(client.post("/api/v1/auth/refresh", headers=bearer(token)), 401, "invalid_token")
+        assert_error(client.post("/api/v1/auth/logout", headers=bearer(logged_out)), 401, "invalid_token")
+    # 40 refused credentials were counted against the caller's IP, not the tenant: 4 left there still.
+    statuses = [client.get("/api/v1/me", headers=access).status_code for _ in range(5)]
+    assert statuses == [200, 200, 200, 200, 429]
+
+
+def test_a_refused_refresh_token_costs_no_more_dynamodb_than_before(client, make_user, login, dynamodb_calls):
+    tokens = login(make_user("alice", role="member"))
+    client.post("/api/v1/auth/refresh", headers=bearer(tokens["refresh_token"]))  # the tenant's limit is cached now
+    dynamodb_calls.clear()
+    assert client.post("/api/v1/auth/refresh", headers=bearer(tokens["refresh_token"])).status_code == 200
+    # The revocation list, the user, the tenant's counter: as before the fix, in the order they are needed.
+    assert dynamodb_calls == ["GetItem:revoked_tokens", "GetItem:accounts", "UpdateItem:rate_limits"]
+    client.post("/api/v1/auth/logout", headers=bearer(tokens["refresh_token"]))
+    dynamodb_calls.clear()
+    assert_error(client.post("/api/v1/auth/refresh", headers=bearer(tokens["refresh_token"])), 401, "invalid_token")
+    assert dynamodb_calls == ["GetItem:revoked_tokens", "UpdateItem:rate_limits"]  # the IP's counter
+
+
+def test_disabling_a_user_ends_their_refresh_tokens_and_sessions_for_good(client, make_user, login, admin):
+    alice = make_user("alice", role="member")
+    tokens = login(alice)
+    signed_in = dashboard_login(client, "alice", alice.password)
+    assert signed_in.status_code == 303 and client.get("/dashboard/settings").status_code == 200
+
+    for disabled in (True, False):  # disable, then enable again
+        response = client.patch(f"/api/v1/users/{alice.user_id}", json={"disabled": disabled}, headers=admin)
+        assert response.status_code == 200
+
+    assert_error(client.post("/api/v1/auth/refresh", headers=bearer(tokens["refresh_token"])), 401, "invalid_token")
+    assert client.get("/dashboard/settings").status_code == 303  # the old session is over too
+    fresh = login(alice)  # a new login works, and its refresh token too
+    assert client.post("/api/v1/auth/refresh", headers=bearer(fresh["refresh_token"])).status_code == 200
+
+
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER", "bEaReR"])
+def test_the_bearer_scheme_is_case_insensitive(client, make_user, login, scheme):
+    tokens = login(make_user("alice", role="member"))
+    me = client.get("/api/v1/me", headers={"Authorization": f"{scheme} {tokens['access_token']}"})
+    assert me.status_code == 200 and me.get_json()["username"] == "alice"
+    refreshed = client.post("/api/v1/auth/refresh", headers={"Authorization": f"{scheme} {tokens['refresh_token']}"})
+    assert refreshed.status_code == 200
+
+
+def test_wrong_passwords_from_elsewhere_do_not_lock_the_owner_out(client, make_user):
+    alice = make_user("alice", role="member")
+    attacker = {"REMOTE_ADDR": "203.0.113.9"}
+    statuses = [
+        client.post(
+            "/api/v1/auth/login", json={"username": "alice", "password": f"guess {n}"}, environ_base=attacker
+        ).status_code
+        for n in range(12)
+    ]
+    assert statuses == [401] * 10 + [429] * 2  # the guesser is stopped
+    owner = client.post(
+        "/api/v1/auth/login",
+        json={"username": "ALICE", "password": alice.password},
+        environ_base={"REMOTE_ADDR": "198.51.100.7"},
+    )
+    assert owner.status_code == 200  # the owner, who has not failed, is not
+
+
+def test_past_the_username_ceiling_logins_are_slowed_not_refused(app_with, monkeypatch):
+    ceiling_app = app_with(login_username_failure_ceiling="3 per 15 minutes", login_slowdown_seconds=1.5)
+    repos = repositories_of(ceiling_app)
+    repos.tenants.create("acme")
+    repos.users.create("acme", "alice", hash_password(PASSWORD), "member")
+    waits: list[float] = []
+    monkeypatch.setattr("handlers.ratelimit.login.time.sleep", waits.append)
+    client = ceiling_app.test_client()
+
+    for n in range(3):  # three guessers, one wrong password each: the ceiling is reached
+        guess = {"username": "alice", "password": "nope"}
+        response = client.post("/api/v1/auth/login", json=guess, environ_base={"REMOTE_ADDR": f"203.0.113.{n}"})
+        assert response.status_code == 401
+    assert waits == []
+    owner = client.post(
+        "/api/v1/auth/login",
+        json={"username": "alice", "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "198.51.100.7"},
+    )
+    assert owner.status_code == 200  # not locked out ...
+    assert waits == [1.5]  # ... but slowed, as every attempt on this username now is
+    other = client.post("/api/v1/auth/login", json={"username": "bob", "password": "nope"})
+    assert other.status_code == 401 and waits == [1.5]  # other usernames are not
+
+
+@pytest.mark.parametrize(
+    ("password", "problem"),
+    [
+        (" " * 12, "only spaces"),
+        ("\x00" * 12, "control characters"),
+        ("correct\thorse battery", "control characters"),
+        ("1qaz2wsx3edc", "most common passwords"),
+        ("x" * 129, "at most 128"),
+        ("eleven char", "at least 12"),
+    ],
+)
+def test_weak_passwords_are_refused_and_nothing_is_created(client, admin, password, problem):
+    before = client.get("/api/v1/users", headers=admin).get_json()["items"]
+    response = client.post(
+        "/api/v1/users", json={"username": "weakling", "password": password, "role": "member"}, headers=admin
+    )
+    error = assert_error(response, 400, "invalid_request")
+    assert [detail["field"] for detail in error["details"]] == ["password"]
+    assert problem in error["details"][0]["message"]
+    assert client.get("/api/v1/users", headers=admin).get_json()["items"] == before
+
+
+def test_a_login_form_token_the_attacker_picked_is_refused(client, make_user):
+    alice = make_user("alice", role="member")
+    chosen = "A" * 43  # any cookie/field pair an attacker could plant used to be accepted
+    client.set_cookie(LOCAL_COOKIE, chosen, path="/dashboard")
+    response = client.post(
+        "/dashboard/login", data={"csrf_token": chosen, "username": "alice", "password": alice.password}
+    )
+    assert response.status_code == 403 and "nm_session" not in response.headers.get("Set-Cookie", "")
+
+
+def test_a_login_form_token_expires(client, make_user, clock):
+    alice = make_user("alice", role="member")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/dashboard").get_data(as_text=True))[1]
+    clock.advance(60 * 60 + 1)
+    response = client.post(
+        "/dashboard/login", data={"csrf_token": token, "username": "alice", "password": alice.password}
+    )
+    assert response.status_code == 403

@@ -46,3 +46,34 @@ def test_no_response_exposes_hashes_digests_or_internal_keys(client, world):
     for body in bodies:
         for secret_marker in ("argon2", "password", "digest", "APIKEY#", "USER#", "gsi1", "keys_version"):
             assert secret_marker not in body
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("users", {"disabled": "yes"}),
+        ("users", {"disabled": 1}),
+        ("users", {"role": ["admin"]}),
+        ("rotate", {"grace_seconds": True}),
+        ("rotate", {"grace_seconds": "60"}),
+        ("keys", {"name": "n", "expires_at": 20_000_000_001}),  # was read as milliseconds
+        ("keys", {"name": "n", "expires_at": 1_900_000_000}),  # was read as a Unix time
+        ("keys", {"name": 12}),
+        ("messages", {"to": "+14155550123", "body": 7}),
+    ],
+)
+def test_request_fields_are_strictly_typed(client, world, make_key, path, body):
+    admin = world.headers["admin-jwt"]
+    viewer_id = world.users["viewer"].user_id
+    key = make_key(admin, name="strict")
+    target = {
+        "users": ("PATCH", f"/api/v1/users/{viewer_id}"),
+        "rotate": ("POST", f"/api/v1/api-keys/{key['id']}/rotate"),
+        "keys": ("POST", "/api/v1/api-keys"),
+        "messages": ("POST", "/api/v1/messages"),
+    }[path]
+    keys_before = client.get("/api/v1/api-keys", headers=admin).get_json()["items"]
+    response = client.open(target[1], method=target[0], json=body, headers=admin)
+    assert_error(response, 400, "invalid_request")
+    assert client.get(f"/api/v1/users/{viewer_id}", headers=admin).get_json()["disabled"] is False
+    assert client.get("/api/v1/api-keys", headers=admin).get_json()["items"] == keys_before

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from tests.conftest import api_key, assert_error
+import re
+import time
+
+import pytest
+
+from app import create_app
+from models.passwords import hash_password
+from models.store.tables import create_tables
+from tests.conftest import PASSWORD, api_key, assert_error, repositories_of
 
 
 def test_bodies_over_a_mebibyte_are_refused_before_parsing(client, world):
@@ -47,3 +55,57 @@ def test_login_guessing_is_bounded_per_username_and_per_ip(client, make_user):
         client.post("/api/v1/auth/login", json={"username": f"u{n}", "password": "g"}).status_code for n in range(31)
     ]
     assert per_ip[-1] == 429  # 30 attempts per minute per IP, whatever the usernames
+
+
+# --- found by the outside review (issue 13) ---
+
+
+@pytest.fixture
+def nat_app(aws, jwt_secret):
+    """An app whose anonymous budget per IP is 3 a minute, as if many people shared one NAT."""
+    application = create_app(
+        {
+            "environment": "test",
+            "jwt_secret_key": jwt_secret,
+            "table_prefix": "nat-",
+            "unauthenticated_rate_limit": "3/minute",
+        }
+    )
+    create_tables(repositories_of(application).db)
+    repos = repositories_of(application)
+    repos.tenants.create("acme")
+    repos.users.create("acme", "alice", hash_password(PASSWORD), "member")
+    return application
+
+
+def test_a_dashboard_session_counts_against_its_tenant_not_its_networks_ip(nat_app):
+    client = nat_app.test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/dashboard").get_data(as_text=True))[1]
+    login = client.post("/dashboard/login", data={"csrf_token": token, "username": "alice", "password": PASSWORD})
+    assert login.status_code == 303
+    # Someone else behind the same address uses up what is left of its anonymous budget (the login
+    # page and the login itself were anonymous requests too).
+    neighbours = nat_app.test_client()
+    assert [neighbours.get("/api/v1/me").status_code for _ in range(2)] == [401, 429]
+
+    for _ in range(3):
+        page = client.get("/dashboard/settings/api-keys")
+        assert page.status_code == 200
+        assert page.headers["X-RateLimit-Limit"] == "200"  # the tenant's limit, not the IP's 3
+
+
+def test_a_refused_credentials_retry_after_never_exceeds_its_window(client):
+    responses = [client.get("/api/v1/me", headers=api_key(f"nmk_test_guess{n}")) for n in range(61)]
+    assert responses[-1].status_code == 429
+    assert 1 <= int(responses[-1].headers["Retry-After"]) <= 60
+
+
+def test_login_answers_describe_the_per_minute_login_limit(client, make_user):
+    alice = make_user("alice")
+    answers = [
+        client.post("/api/v1/auth/login", json={"username": "alice", "password": password})
+        for password in ("wrong one", alice.password)
+    ]
+    for answer in answers:
+        assert answer.headers["X-RateLimit-Limit"] == "30"  # attempts per minute per IP, as docs/api.md says
+        assert int(answer.headers["X-RateLimit-Reset"]) - time.time() <= 60

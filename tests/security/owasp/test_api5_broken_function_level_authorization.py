@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import bearer
+from tests.conftest import assert_error, bearer
 
 PRINCIPALS = ["admin-jwt", "member-jwt", "viewer-jwt", "admin-key", "member-key", "viewer-key", "none"]
 
@@ -76,3 +76,28 @@ def test_a_demoted_users_keys_follow_at_once(client, world, make_user, login, ma
     key = {"X-API-Key": make_key(bearer(login(member)["access_token"]))["key"]}
     client.patch(f"/api/v1/users/{member.user_id}", json={"role": "viewer"}, headers=world.headers["admin-jwt"])
     assert client.post("/api/v1/messages", json={"to": "+14155550123", "body": "x"}, headers=key).status_code == 403
+
+
+def test_an_admin_cannot_rotate_someone_elses_key(client, world, make_key):
+    # A rotation hands over a working secret that acts as the key's owner: only the owner gets one.
+    members = make_key(world.headers["member-jwt"], name="member's")
+    response = client.post(f"/api/v1/api-keys/{members['id']}/rotate", json={}, headers=world.headers["admin-jwt"])
+    assert_error(response, 403, "insufficient_scope")
+    listed = client.get("/api/v1/api-keys", headers=world.headers["member-jwt"]).get_json()["items"]
+    assert [key["id"] for key in listed if key["name"] == "member's"] == [members["id"]]  # no new key
+    assert client.get("/api/v1/me", headers={"X-API-Key": members["key"]}).status_code == 200
+    # The admin may still see and revoke it.
+    assert client.get(f"/api/v1/api-keys/{members['id']}", headers=world.headers["admin-jwt"]).status_code == 200
+    assert client.delete(f"/api/v1/api-keys/{members['id']}", headers=world.headers["admin-jwt"]).status_code == 204
+
+
+def test_a_key_in_its_grace_period_cannot_be_rotated_again(client, world, make_key):
+    headers = world.headers["member-jwt"]
+    old = make_key(headers, name="rotating")
+    new = client.post(f"/api/v1/api-keys/{old['id']}/rotate", json={"grace_seconds": 3600}, headers=headers)
+    assert new.status_code == 201
+    again = client.post(f"/api/v1/api-keys/{old['id']}/rotate", json={"grace_seconds": 3600}, headers=headers)
+    assert_error(again, 409, "conflict")
+    assert client.get("/api/v1/me", headers={"X-API-Key": old["key"]}).status_code == 200  # still in its grace
+    successor = client.post(f"/api/v1/api-keys/{new.get_json()['id']}/rotate", json={}, headers=headers)
+    assert successor.status_code == 201  # the replacement is the one to rotate

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import assert_error
 
 
@@ -46,3 +48,47 @@ def test_every_error_is_json_even_for_unusual_methods(client):
         response = client.open("/api/v1/me", method=method)
         assert response.mimetype == "application/json"
         assert response.status_code in (401, 405)
+
+
+@pytest.mark.parametrize("name", ["a\x00b", "line\nbreak", "\u202eevil.exe", "in\u2066side", "   ", "\t"], ids=repr)
+def test_key_names_refuse_control_and_bidi_characters_and_blanks(client, world, name):
+    admin = world.headers["admin-jwt"]
+    before = client.get("/api/v1/api-keys", headers=admin).get_json()["items"]
+    assert_error(client.post("/api/v1/api-keys", json={"name": name}, headers=admin), 400, "invalid_request")
+    assert client.get("/api/v1/api-keys", headers=admin).get_json()["items"] == before
+
+
+@pytest.mark.parametrize("body", ["\x00", "nul\x00inside", "\u202eright to left", "   ", "\n\t"], ids=repr)
+def test_message_bodies_refuse_control_and_bidi_characters_and_blanks(client, world, body):
+    admin = world.headers["admin-jwt"]
+    before = client.get("/api/v1/messages", headers=admin).get_json()["items"]
+    response = client.post("/api/v1/messages", json={"to": "+14155550123", "body": body}, headers=admin)
+    assert_error(response, 400, "invalid_request")
+    assert client.get("/api/v1/messages", headers=admin).get_json()["items"] == before
+
+
+def test_message_bodies_keep_lines_tabs_and_any_script(client, world):
+    body = "Line one\n\tLine two: مرحبا, 你好"
+    response = client.post(
+        "/api/v1/messages", json={"to": "+14155550123", "body": body}, headers=world.headers["admin-jwt"]
+    )
+    assert response.status_code == 201 and response.get_json()["body"] == body
+
+
+@pytest.mark.parametrize("to", ["+12", "+1415555012", "+999123456789"])
+def test_recipients_must_be_possible_phone_numbers(client, world, to):
+    response = client.post("/api/v1/messages", json={"to": to, "body": "hi"}, headers=world.headers["admin-jwt"])
+    assert_error(response, 400, "invalid_request")
+
+
+@pytest.mark.parametrize("to", ["+14155550123", "+442071838750", "+4930123456"])
+def test_possible_numbers_are_accepted_in_e164_form(client, world, to):
+    response = client.post("/api/v1/messages", json={"to": to, "body": "hi"}, headers=world.headers["admin-jwt"])
+    assert response.status_code == 201 and response.get_json()["to"] == to
+
+
+def test_a_header_larger_than_the_service_reads_is_a_431_envelope(client, dynamodb_calls):
+    dynamodb_calls.clear()
+    response = client.get("/api/v1/me", headers={"X-Padding": "p" * (64 * 1024 + 1)})
+    assert_error(response, 431, "request_header_fields_too_large")
+    assert dynamodb_calls == [] and response.headers["X-Request-Id"]
