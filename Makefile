@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format clean package bench
+.PHONY: run test lint format clean package bench load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ test: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
+# A bounded load test on loopback: locust against gunicorn on DynamoDB Local (docs/performance.md).
+load: $(VENV)/.installed
+	$(BIN)/python -m bench.load.run $(LOAD_ARGS)
+
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -44,6 +48,8 @@ package:
 	mkdir -p dist
 	VIRTUAL_ENV=$(abspath $(LAMBDA_VENV)) PATH=$(abspath $(LAMBDA_VENV))/bin:$$PATH \
 		$(LAMBDA_VENV)/bin/zappa package $(STAGE) --output dist/nativemessage-$(STAGE).zip
+	cp dist/nativemessage-$(STAGE).zip dist/nativemessage-$(STAGE)-sources.zip  # make bench compares the two
+	$(LAMBDA_VENV)/bin/python scripts/compile_zip.py dist/nativemessage-$(STAGE).zip $(STAGE)
 	@ls -l dist/nativemessage-$(STAGE).zip
 
 clean:

@@ -12,6 +12,7 @@ from handlers.dashboard import init_dashboard
 from handlers.ratelimit import init_rate_limits
 from handlers.web.context import EXTENSION_KEY
 from handlers.web.errors import register_error_handlers
+from handlers.web.principal import init_principal
 from handlers.web.request_limits import init_request_limits
 from handlers.web.request_log import configure_logging, init_request_log
 from handlers.web.security_headers import init_security_headers
@@ -35,6 +36,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     app.extensions[EXTENSION_KEY] = repos
 
     init_tokens(app, settings)
+    init_principal(app)
     register_error_handlers(app)
     init_request_log(app)
     init_request_limits(app)

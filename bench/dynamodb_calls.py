@@ -101,7 +101,12 @@ def _cases() -> list[dict[str, Any]]:
 
     acme = login("acme")
     measure("JWT request, first of its tenant in this process (info)", lambda: client.get("/api/v1/me", headers=acme))
-    measure("JWT request", lambda: client.get("/api/v1/me", headers=acme), target=1)
+    measure(
+        "JWT request (at most the counter's write, amortised by leases)",
+        lambda: client.get("/api/v1/me", headers=acme),
+        target=1,
+        op="<=",
+    )
     created = measure(
         "mint an API key (info)", lambda: client.post("/api/v1/api-keys", json={"name": "bench"}, headers=acme)
     )

@@ -2,8 +2,9 @@
 
 Both go through Flask's test client in one worker process, alternately, many rounds; the figure is
 the ratio of the median microseconds per request. The app is built from the environment exactly as
-gunicorn or Zappa build it, with ``RATELIMIT_STORAGE_URI=memory://`` (so the limiter runs, but not
-DynamoDB) and moto for the one tenant read a minute. Its JSON request log is on, as configured: the
+gunicorn or Zappa build it, with its production limits storage (DynamoDB, here moto in the same
+process: one leased batch of permits per 32 requests, whose moto CPU is counted; a real DynamoDB adds
+a network round trip instead) and moto for the one tenant read a minute. Its JSON request log is on, as configured: the
 worker's stderr goes to a file, so the terminal is not what is measured, and the file's lines are
 counted to show the log was written.
 
@@ -23,7 +24,7 @@ from typing import Any
 
 from bench.common import Figure, clean_env, interleaved, median, run_worker, section, spread, write_profile
 
-TARGET = 1.6
+TARGET = 2.0  # issue 14; its stretch target is 1.6
 PATH = "/api/v1/me"
 PASSWORD = "correct horse battery staple"  # noqa: S105 - a benchmark user in moto
 # Library frames the profile shows unfolded: the ones the whole stack spends its time in.
@@ -37,7 +38,6 @@ def run(args: argparse.Namespace) -> list[Figure]:
     env = clean_env(
         APP_ENV="test",
         JWT_SECRET_KEY=secrets.token_urlsafe(48),
-        RATELIMIT_STORAGE_URI="memory://",
         DYNAMODB_TABLE_PREFIX="bench-",
         LOG_LEVEL="INFO",
     )

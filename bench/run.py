@@ -21,16 +21,18 @@ import sys
 import time
 from pathlib import Path
 
-from bench import cold_start, dynamodb_calls, login, package, per_request, throughput
+from bench import cold_start, cost, dynamodb_calls, leasing, login, package, per_request, throughput
 from bench.common import Figure
 
 BENCHMARKS = {
     "cold": cold_start,
     "request": per_request,
     "dynamodb": dynamodb_calls,
+    "leasing": leasing,
     "throughput": throughput,
     "login": login,
     "package": package,
+    "cost": cost,
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 
 from config import MIN_SECRET_BYTES, ConfigError, Settings, local_secret
@@ -14,6 +15,8 @@ class SigningSecret:
         self._settings = settings
         self._value: str | None = settings.jwt_secret_key
         self._lock = threading.Lock()
+        self._fingerprint = ""
+        self._fingerprint_of: str | None = None
         if self._value is None and not settings.jwt_secret_ssm_parameter and settings.is_local:
             self._value = local_secret(settings)
 
@@ -24,6 +27,15 @@ class SigningSecret:
                 if self._value is None:
                     self._value = self._read_ssm()
         return self._value
+
+    @property
+    def fingerprint(self) -> str:
+        """A short digest of the secret: what caches keyed by it compare (never the secret itself)."""
+        value = self.get()
+        if self._fingerprint_of != value:
+            self._fingerprint = hashlib.sha256(value.encode()).hexdigest()[:16]
+            self._fingerprint_of = value
+        return self._fingerprint
 
     def _read_ssm(self) -> str:
         import boto3

@@ -70,7 +70,7 @@ def _limiter_counts_in_dynamodb_again() -> Iterator[None]:
     A test that makes DynamoDB fail switches flask-limiter to its in-memory fallback until a health
     check passes; in production one app lives per process, here that state must not leak.
     """
-    from handlers.ratelimit.limiter import limiter
+    from handlers.ratelimit import limiter
 
     limiter._storage_dead = False
     yield

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from flask_limiter import RequestLimit
+from flask import request
 
+from handlers.ratelimit.extension import APPLICATION_SCOPE, limiter
 from handlers.ratelimit.headers import rate_limited
 from handlers.ratelimit.saturation import known_full_until, local_limiter, remember_full
-from handlers.ratelimit.subject import is_exempt, rate_limit_subject
+from handlers.ratelimit.subject import ROUTE_LIMITED_ENDPOINTS, Subject, is_exempt, rate_limit_subject
 from handlers.web.context import LocalWindow, request_state
-
-
-def remember_saturation(limit: RequestLimit) -> None:
-    """flask-limiter's ``on_breach``: remember that the application-wide window is full."""
-    # Only the application-wide limit: route limits (login) have keys and scopes of their own.
-    key = limit.request_args[0] if limit.request_args else ""
-    if key == rate_limit_subject().key:
-        remember_full(key, limit.limit.amount, limit.window[0])
+from models.store.limits_leasing import LeasedFixedWindowRateLimiter
 
 
 def check_local_limits() -> None:
@@ -36,3 +30,30 @@ def check_local_limits() -> None:
     full_until = known_full_until(subject.key, item.amount)
     if full_until is not None:
         raise rate_limited(subject, item.amount, full_until)
+    _count_with_the_leased_strategy(subject)
+
+
+def _count_with_the_leased_strategy(subject: Subject) -> None:
+    # flask-limiter's request hook resolves and evaluates every limit of the app for each request:
+    # about a quarter of a request's time. A tenant request of an endpoint without limits of its own
+    # needs only the tenant's window, so it is counted here with flask-limiter's own strategy object
+    # (its storage, its key), and flask-limiter's hook is filtered for it. While that strategy cannot
+    # lease (the in-memory fallback after a DynamoDB failure) flask-limiter counts as before, and
+    # finds its way back to DynamoDB by itself.
+    strategy = limiter.limiter
+    if not isinstance(strategy, LeasedFixedWindowRateLimiter) or not strategy.leases:
+        return
+    if request.endpoint in ROUTE_LIMITED_ENDPOINTS or not subject.key.startswith("tenant:"):
+        return
+    item = subject.item
+    try:
+        allowed = strategy.hit(item, subject.key, APPLICATION_SCOPE)
+        reset_at, remaining = strategy.get_window_stats(item, subject.key, APPLICATION_SCOPE)
+    except Exception:
+        return  # flask-limiter's hook counts it, with its fallback, as for any storage failure
+    state = request_state()
+    state.counted_here = True
+    state.local_rate_limit = LocalWindow(item.amount, remaining, reset_at)
+    if not allowed:
+        remember_full(subject.key, item.amount, reset_at)
+        raise rate_limited(subject, item.amount, reset_at)

@@ -19,7 +19,7 @@ from typing import Any, Callable, TypeVar, cast
 from flask import Response
 from werkzeug.wrappers import Response as BaseResponse
 
-from handlers.ratelimit.limiter import limiter
+from handlers.ratelimit.extension import limiter
 from handlers.ratelimit.subject import parse_limit
 from handlers.web.client_ip import client_ip
 from handlers.web.context import repositories

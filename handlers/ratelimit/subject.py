@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 # Liveness and the API document are never limited (load balancers and docs tools poll them).
 EXEMPT_ENDPOINTS = frozenset({"health.health", "health.openapi_document"})
 REFRESH_TOKEN_ENDPOINTS = frozenset({"auth.refresh", "auth.logout"})
+# Endpoints with limits of their own (handlers/ratelimit/login.py): flask-limiter always counts these.
+ROUTE_LIMITED_ENDPOINTS = frozenset({"auth.login", "dashboard.login"})
 # Where a dashboard cookie is sent but no session is looked up (static files cost no read).
 SESSIONLESS_ENDPOINTS = frozenset({"dashboard.static"})
 # app.extensions key of the dashboard's "tenant of this request's live session, or None".

@@ -48,6 +48,8 @@ class RequestState:
     credential_looked_up: bool = False
     rate_limit_subject: Subject | None = None
     local_rate_limit: LocalWindow | None = None
+    # Counted by handlers/ratelimit/local.py with flask-limiter's strategy: its hook skips the request.
+    counted_here: bool = False
     # The tenant to log for requests without a principal (login, refresh, logout).
     log_tenant: str | None = None
     # The dashboard's session user, once looked up (None: no live session).

@@ -6,11 +6,12 @@ import functools
 import logging
 from typing import Any, Callable
 
-from flask import request
+from flask import Flask, current_app, request
 from flask_jwt_extended import get_jwt, verify_jwt_in_request
 
 from handlers.web.context import repositories, request_state
 from handlers.web.errors import Forbidden, InvalidRequest, Unauthorized
+from handlers.web.token_cache import VerifiedTokenCache
 from models.accounts.credentials import active_account
 from models.accounts.principal import Principal
 from models.key_format import is_well_formed, key_digest, key_prefix
@@ -20,6 +21,7 @@ from models.users import User
 
 log = logging.getLogger(__name__)
 
+VERIFIED_TOKENS_EXTENSION = "nativemessage.verified_tokens"
 # One answer for unknown, revoked, expired and malformed keys: nothing to learn from the difference.
 INVALID_API_KEY = "The API key is invalid, expired or revoked"
 
@@ -94,9 +96,17 @@ def _principal_from_api_key(presented: str) -> Principal:
 
 
 def _principal_from_access_token() -> Principal:
-    # Raises flask-jwt-extended's errors, which the JWT callbacks answer with the envelope.
-    verify_jwt_in_request()
-    claims = get_jwt()
+    # One verification per token per process: the cache holds what flask-jwt-extended verified.
+    token = _bearer_token()
+    secret_id = repositories().signing_secret.fingerprint
+    cache: VerifiedTokenCache = current_app.extensions[VERIFIED_TOKENS_EXTENSION]
+    claims = cache.get(token, secret_id) if token else None
+    if claims is None:
+        # Raises flask-jwt-extended's errors, which the JWT callbacks answer with the envelope.
+        verify_jwt_in_request()
+        claims = get_jwt()
+        if token:
+            cache.put(token, secret_id, claims)
     tenant_id, role, username, user_id = claims.get("tid"), claims.get("role"), claims.get("usr"), claims.get("sub")
     if not (
         isinstance(tenant_id, str)
@@ -114,6 +124,16 @@ def _principal_from_access_token() -> Principal:
         permissions=permissions_for(role),
         auth="jwt",
     )
+
+
+def _bearer_token() -> str:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token if scheme == "Bearer" else ""
+
+
+def init_principal(app: Flask) -> None:
+    """Give ``app`` its cache of verified access tokens."""
+    app.extensions[VERIFIED_TOKENS_EXTENSION] = VerifiedTokenCache()
 
 
 def authenticated(view: Callable[..., Any]) -> Callable[..., Any]:

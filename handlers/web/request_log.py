@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 import time
@@ -36,7 +37,13 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(level: str) -> None:
     """Send the service's logs, as JSON lines, to stderr (CloudWatch on Lambda)."""
     root = logging.getLogger()
-    if not any(isinstance(handler.formatter, JsonFormatter) for handler in root.handlers):
+    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME") and root.handlers:
+        # Lambda's runtime installs its own handler on the root logger: adding a second one would
+        # format and write every line twice. Its handlers get our format instead (one write a line).
+        for handler in root.handlers:
+            if not isinstance(handler.formatter, JsonFormatter):
+                handler.setFormatter(JsonFormatter())
+    elif not any(isinstance(handler.formatter, JsonFormatter) for handler in root.handlers):
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(JsonFormatter())
         root.addHandler(handler)

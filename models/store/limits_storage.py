@@ -18,7 +18,7 @@ from typing import Any
 from limits.storage import Storage
 from limits.storage.base import SlidingWindowCounterSupport, TimestampedSlidingWindow
 
-from models.store.dynamo import conditional_update
+from models.store.dynamo import conditional_update, is_failed_condition
 
 # How long the outcome of this thread's last write to a key answers reads of it: flask-limiter
 # reads the window back right after counting (for the headers), and should not pay a read for it.
@@ -98,6 +98,72 @@ class DynamoDBStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWi
             attributes = response["Attributes"]
             return self._remember(key, int(attributes["count"]["N"]), float(attributes["expires_at"]["N"]))
         raise RuntimeError(f"could not count {key!r}: its window kept changing")
+
+    def now(self) -> float:
+        """The storage's clock (epoch seconds): windows start and end by it."""
+        return self._clock()
+
+    def lease(self, key: str, expiry: float, wanted: int, limit: int) -> tuple[int, float, int]:
+        """Take up to ``wanted`` permits of the open window without the count passing ``limit``.
+
+        One conditional UpdateItem (``ADD count :n`` only while ``count + n <= limit``); when the
+        window has less room, DynamoDB returns the item as it was and the room that is left is taken
+        instead. Returns (permits granted, the window's end, the window's count after this lease).
+        """
+        take = min(wanted, limit)
+        for _ in range(RESET_ATTEMPTS * 2):
+            if take <= 0:
+                break
+            now = self._clock()
+            granted, old = self._add_if_room(key, expiry, take, limit, now)
+            if granted is not None:
+                count, expires_at = granted
+                self._remember(key, count, expires_at)
+                return take, expires_at, count
+            if old is None:
+                continue  # the item vanished meanwhile (a reset): try again
+            old_count = int(old["count"]["N"]) if "count" in old else 0
+            old_end = float(old["expires_at"]["N"]) if "expires_at" in old else now
+            if old_end <= now:
+                # The window ended but DynamoDB has not deleted its item yet: start a new one.
+                if self._restart_window(key, expiry, take, now):
+                    end = _window_end(now, expiry)
+                    self._remember(key, take, end)
+                    return take, end, take
+                continue
+            room = limit - old_count
+            if room <= 0:
+                self._remember(key, old_count, old_end)
+                return 0, old_end, old_count
+            take = min(take, room)
+        count, expires_at = self._read(key)
+        return 0, expires_at, count
+
+    def _add_if_room(
+        self, key: str, expiry: float, take: int, limit: int, now: float
+    ) -> tuple[tuple[int, float] | None, dict[str, Any] | None]:
+        try:
+            attributes = self.client.update_item(
+                TableName=self.table,
+                Key={"key": {"S": key}},
+                UpdateExpression="ADD #count :take SET expires_at = if_not_exists(expires_at, :expires)",
+                ConditionExpression="attribute_not_exists(expires_at) OR (expires_at > :now AND #count <= :highest)",
+                ExpressionAttributeNames={"#count": "count"},
+                ExpressionAttributeValues={
+                    ":take": {"N": str(take)},
+                    ":expires": {"N": _number(_window_end(now, expiry))},
+                    ":now": {"N": _number(now)},
+                    ":highest": {"N": str(limit - take)},
+                },
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )["Attributes"]
+        except Exception as exc:
+            if not is_failed_condition(exc):
+                raise
+            old = getattr(exc, "response", {}).get("Item")
+            return None, old if isinstance(old, dict) else None
+        return (int(attributes["count"]["N"]), float(attributes["expires_at"]["N"])), None
 
     def get(self, key: str) -> int:
         """The counter of the open window (0 when none is open)."""

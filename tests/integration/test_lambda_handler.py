@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +20,7 @@ from tests.integration.lambda_runner import (
     response_json,
     zappa_task_dir,
 )
-from tests.integration.servers import moto_server
+from tests.integration.servers import ROOT, moto_server
 
 pytestmark = pytest.mark.slow
 
@@ -147,3 +149,28 @@ def test_a_secret_in_the_query_string_never_reaches_the_log(instance: LambdaInst
     log = instance.log()
     assert "GET /api/v1/messages" in log
     assert secret not in log and "api_key=" not in log
+
+
+def test_the_function_url_stage_serves_the_flow_without_api_gateway(
+    endpoint: str, provisioned: dict[str, str], tmp_path: Path
+) -> None:
+    # The cheaper front door: a Lambda function URL (HTTP API v2 events, no stage in the path).
+    settings = json.loads((ROOT / "zappa_settings.json").read_text())["production-url"]
+    assert settings["extends"] == "production" and settings["function_url_enabled"] is True
+    assert settings["apigateway_enabled"] is False
+    assert settings["function_url_config"]["cors"]["allowedOrigins"] == []  # no CORS, as behind API Gateway
+    task = zappa_task_dir(tmp_path / "task", stage="production-url")
+    with lambda_instance(task, lambda_env(endpoint)) as running:
+        login = running.invoke(
+            event("function_url", "POST", "/api/v1/auth/login", body={"username": "admin@acme", "password": PASSWORD})
+        )
+        assert login["statusCode"] == 200, running.log()
+        me = running.invoke(
+            event(
+                "function_url",
+                "GET",
+                "/api/v1/me",
+                headers={"Authorization": f"Bearer {response_json(login)['access_token']}"},
+            )
+        )
+        assert me["statusCode"] == 200 and response_json(me)["username"] == "admin@acme"

@@ -18,7 +18,20 @@ pytestmark = pytest.mark.slow
 
 ZIP = ROOT / "dist" / "nativemessage-production.zip"
 # Top-level names that must never ship: tests and dev tools, and what the Lambda runtime provides.
-FORBIDDEN = ("tests", "moto", "pytest", "_pytest", "boto3", "botocore", "s3transfer", "ruff", "bench", ".venv")
+FORBIDDEN = (
+    "tests",
+    "moto",
+    "pytest",
+    "_pytest",
+    "boto3",
+    "botocore",
+    "s3transfer",
+    "ruff",
+    "bench",
+    ".venv",
+    ".mypy_cache",
+    "mypy",
+)
 
 
 @pytest.fixture(scope="module")
@@ -51,10 +64,31 @@ def test_the_zip_holds_no_tests_dev_tools_or_sdk(package: Path) -> None:
     with zipfile.ZipFile(package) as archive:
         names = archive.namelist()
     top_level = {name.split("/")[0] for name in names}
-    assert {"handler.py", "zappa_settings.py", "app.py", "handlers", "models", "flask", "zappa"} <= top_level
+    assert {"handler.py", "zappa_settings.py", "app.pyc", "handlers", "models", "flask", "zappa"} <= top_level
     for forbidden in FORBIDDEN:
         assert forbidden not in top_level, forbidden
     assert not [name for name in names if "/tests/" in f"/{name}" and name.startswith(("handlers/", "models/"))]
+
+
+def test_the_zip_ships_sourceless_bytecode_that_python_loads(
+    package: Path, lambda_runtime: Path, tmp_path: Path
+) -> None:
+    with zipfile.ZipFile(package) as archive:
+        names = set(archive.namelist())
+        archive.extractall(tmp_path / "task")
+    assert {"app.pyc", "handlers/api/auth.pyc", "models/store/dynamo.pyc", "flask/app.pyc"} <= names
+    assert not {"app.py", "handlers/api/auth.py", "models/store/dynamo.py", "flask/app.py"} & names
+    assert {"handler.py", "zappa_settings.py"} <= names  # Zappa's entry points stay sources
+    loaded = subprocess.run(
+        [str(lambda_runtime), "-c", "import models.roles as m; print(m.__file__, type(m.__spec__.loader).__name__)"],
+        cwd=tmp_path / "task",
+        env={"PYTHONDONTWRITEBYTECODE": "1", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.split()
+    assert loaded[0].endswith("models/roles.pyc") and loaded[1] == "SourcelessFileLoader", loaded
 
 
 def test_the_unpacked_zip_serves_the_login_flow(

@@ -129,3 +129,53 @@ def test_signed_tokens_missing_a_required_claim_are_refused(client, make_user, j
     del claims[missing]
     token = jwt.encode(claims, jwt_secret, algorithm="HS256")
     assert_error(client.get("/api/v1/me", headers=bearer(token)), 401, "invalid_token")
+
+
+# --- one verification per access token per process (issue 14) ---
+
+
+def count_decodes(monkeypatch) -> list[str]:
+    """Every PyJWT decode flask-jwt-extended makes, from now on."""
+    import jwt.api_jwt
+
+    decodes: list[str] = []
+    original = jwt.api_jwt.PyJWT.decode_complete
+
+    def counting(self, token, *args, **kwargs):
+        decodes.append(token if isinstance(token, str) else token.decode())
+        return original(self, token, *args, **kwargs)
+
+    monkeypatch.setattr(jwt.api_jwt.PyJWT, "decode_complete", counting)
+    return decodes
+
+
+def test_an_access_token_is_verified_once_per_process(client, make_user, login, monkeypatch):
+    tokens = login(make_user("alice", role="member"))
+    decodes = count_decodes(monkeypatch)
+    for _ in range(3):
+        assert client.get("/api/v1/me", headers=bearer(tokens["access_token"])).status_code == 200
+    assert decodes and set(decodes) == {tokens["access_token"]}
+    first = len(decodes)
+    assert client.get("/api/v1/me", headers=bearer(tokens["access_token"])).status_code == 200
+    assert len(decodes) == first  # answered from the cache: no decode at all
+
+
+def test_refresh_tokens_are_verified_on_every_use(client, make_user, login, monkeypatch):
+    tokens = login(make_user("alice", role="member"))
+    decodes = count_decodes(monkeypatch)
+    for expected in (1, 2, 3):
+        assert client.post("/api/v1/auth/refresh", headers=bearer(tokens["refresh_token"])).status_code == 200
+        assert decodes.count(tokens["refresh_token"]) >= expected
+
+
+def test_a_new_signing_secret_ends_cached_tokens_at_once(app, client, make_user, login):
+    tokens = login(make_user("alice", role="member"))
+    assert client.get("/api/v1/me", headers=bearer(tokens["access_token"])).status_code == 200  # now cached
+    app.extensions["nativemessage"].signing_secret._value = "a-brand-new-signing-secret-of-48-bytes-or-so-xyz"
+    assert_error(client.get("/api/v1/me", headers=bearer(tokens["access_token"])), 401, "invalid_token")
+
+
+def test_a_refresh_token_is_never_accepted_as_an_access_token_even_after_caching(client, make_user, login):
+    tokens = login(make_user("alice", role="member"))
+    assert client.get("/api/v1/me", headers=bearer(tokens["access_token"])).status_code == 200
+    assert_error(client.get("/api/v1/me", headers=bearer(tokens["refresh_token"])), 401, "invalid_token")

@@ -12,28 +12,9 @@ from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter, SlidingWindowCounterRateLimiter
 
 from models.store.limits_storage import DynamoDBStorage
+from tests.store.conftest import Clock
 
 pytestmark = pytest.mark.dynamodb_local
-
-
-class Clock:
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def storage(repos, clock) -> DynamoDBStorage:
-    return DynamoDBStorage(
-        f"dynamodb://{repos.settings.table_prefix}rate_limits", client_factory=lambda: repos.db.client, clock=clock
-    )
 
 
 def test_the_scheme_is_registered_with_limits(repos):

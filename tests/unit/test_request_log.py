@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 
-from handlers.web.request_log import JsonFormatter
+from handlers.web.request_log import JsonFormatter, configure_logging
 from tests.conftest import bearer
 
 
@@ -40,3 +41,17 @@ def test_no_password_or_token_in_any_log_line(client, make_user, caplog):
     for secret in (account.password, "wrong-password-here", tokens["access_token"], tokens["refresh_token"]):
         assert secret not in text
     assert "argon2" not in text
+
+
+def test_on_lambda_each_line_is_formatted_and_written_once(monkeypatch):
+    # Lambda's runtime puts its own handler on the root logger; a second one would double every line.
+    root = logging.getLogger()
+    stream = io.StringIO()
+    runtime_handler = logging.StreamHandler(stream)
+    monkeypatch.setattr(root, "handlers", [runtime_handler])
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "nativemessage-production")
+    configure_logging("INFO")
+    logging.getLogger("nativemessage.request").info("request", extra={"fields": {"status": 200}})
+    assert root.handlers == [runtime_handler]
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["status"] == 200

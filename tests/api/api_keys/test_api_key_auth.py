@@ -74,8 +74,11 @@ def test_an_api_key_request_costs_at_most_two_dynamodb_calls(client, admin, make
     for _ in range(5):
         assert client.get("/api/v1/me", headers=api_key(key)).status_code == 200
 
-    # Per request: the key lookup and the tenant's rate-limit counter.
-    assert dynamodb_calls == ["GetItem:accounts", "UpdateItem:rate_limits"] * 5
+    # Per request: the key lookup, and at most one write to the tenant's counter (permits are leased
+    # in batches, so most requests write nothing).
+    assert dynamodb_calls.count("GetItem:accounts") == 5
+    assert set(dynamodb_calls) <= {"GetItem:accounts", "UpdateItem:rate_limits"}
+    assert dynamodb_calls.count("UpdateItem:rate_limits") <= 5
 
 
 def test_role_change_narrows_the_keys_rights_at_once(client, make_user, login, admin, make_key):

@@ -28,7 +28,7 @@ def test_a_body_the_limiter_cannot_parse_does_not_switch_counting_to_memory(app,
 
 
 def test_concurrent_requests_while_the_counter_store_fails_are_served(app, admin, monkeypatch):
-    from handlers.ratelimit.limiter import limiter
+    from handlers.ratelimit import limiter
 
     def unreachable(*_args, **_kwargs):
         time.sleep(0.05)  # keep requests in flight together

@@ -100,8 +100,9 @@ def test_once_full_this_process_rejects_without_writing(app, client, admin, dyna
     dynamodb_calls.clear()
     for _ in range(3):  # 200, 200, then the 429 that tells this process the window is full
         client.get("/api/v1/me", headers=admin)
-    # Those were counted in DynamoDB (not in a memory fallback left by another test).
-    assert dynamodb_calls.count("UpdateItem:rate_limits") == 3
+    # Those were counted in DynamoDB (not in a memory fallback left by another test): one lease each
+    # for the two admitted, after which the process knows the window is full without a third write.
+    assert dynamodb_calls.count("UpdateItem:rate_limits") == 2
     dynamodb_calls.clear()
 
     rejected = [client.get("/api/v1/me", headers=admin) for _ in range(5)]
@@ -207,12 +208,13 @@ def test_login_attempts_per_ip_are_limited(client):
 def test_when_dynamodb_fails_limits_fall_back_to_memory_and_warn(app, client, admin, monkeypatch, caplog):
     from botocore.exceptions import EndpointConnectionError
 
-    storage = __import__("handlers.ratelimit.limiter", fromlist=["limiter"]).limiter.storage
+    storage = __import__("handlers.ratelimit", fromlist=["limiter"]).limiter.storage
 
     def unreachable(*_args, **_kwargs):
         raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
 
     monkeypatch.setattr(storage, "incr", unreachable)
+    monkeypatch.setattr(storage, "lease", unreachable)  # the fixed window's leased permits
     monkeypatch.setattr(storage, "check", lambda: False)
     with caplog.at_level(logging.WARNING):
         responses = [client.get("/api/v1/me", headers=admin) for _ in range(3)]

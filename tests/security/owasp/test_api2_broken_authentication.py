@@ -92,8 +92,11 @@ def test_a_refused_refresh_token_costs_no_more_dynamodb_than_before(client, make
     client.post("/api/v1/auth/refresh", headers=bearer(tokens["refresh_token"]))  # the tenant's limit is cached now
     dynamodb_calls.clear()
     assert client.post("/api/v1/auth/refresh", headers=bearer(tokens["refresh_token"])).status_code == 200
-    # The revocation list, the user, the tenant's counter: as before the fix, in the order they are needed.
-    assert dynamodb_calls == ["GetItem:revoked_tokens", "GetItem:accounts", "UpdateItem:rate_limits"]
+    # The revocation list, the user, then (at most) the tenant's counter: as before the fix. The
+    # counter's write is amortised by leased permits (issue 14), so it may not happen every time.
+    reads = [call for call in dynamodb_calls if call.startswith("GetItem")]
+    assert reads == ["GetItem:revoked_tokens", "GetItem:accounts"]
+    assert dynamodb_calls[: len(reads)] == reads and dynamodb_calls[len(reads) :] in ([], ["UpdateItem:rate_limits"])
     client.post("/api/v1/auth/logout", headers=bearer(tokens["refresh_token"]))
     dynamodb_calls.clear()
     assert_error(client.post("/api/v1/auth/refresh", headers=bearer(tokens["refresh_token"])), 401, "invalid_token")

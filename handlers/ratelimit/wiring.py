@@ -1,37 +1,19 @@
-"""The one flask-limiter instance: an application-wide per-subject limit, counted in DynamoDB."""
+"""Binding flask-limiter to an app: its storage (DynamoDB), strategy (leased fixed window), hooks and headers."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
-from flask_limiter import Limiter, RequestLimit
+from flask import Flask, Response
+from flask_limiter import RequestLimit
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 # Imported for its side effect: defining the class registers the dynamodb:// scheme with limits.
 import models.store.limits_storage  # noqa: F401
+from handlers.ratelimit.extension import limiter
 from handlers.ratelimit.headers import add_rate_limit_headers
-from handlers.ratelimit.local import check_local_limits, remember_saturation
+from handlers.ratelimit.local import check_local_limits
 from handlers.ratelimit.saturation import init_saturation
-from handlers.ratelimit.subject import EXEMPT_ENDPOINTS, rate_limit_subject
 from models.repositories import Repositories
-
-limiter = Limiter(
-    key_func=lambda: rate_limit_subject().key,
-    application_limits=[lambda: rate_limit_subject().limit],
-    # Local subjects were counted in memory by check_local_limits; route limits (login) still apply.
-    application_limits_exempt_when=lambda: rate_limit_subject().local,
-    # Our after_request writes the headers: flask-limiter would add Retry-After to every response.
-    headers_enabled=False,
-    # If DynamoDB fails, count in process memory (and log) rather than refuse every request; and a
-    # storage error flask-limiter meets after that switch (in-flight requests) is logged, not a 500.
-    in_memory_fallback_enabled=True,
-    swallow_errors=True,
-    on_breach=remember_saturation,
-)
-
-
-@limiter.request_filter
-def _exempt() -> bool:
-    return request.endpoint in EXEMPT_ENDPOINTS
+from models.store.limits_leasing import STRATEGY_NAME as LEASED
 
 
 def init_rate_limits(app: Flask, repos: Repositories) -> None:
@@ -40,7 +22,9 @@ def init_rate_limits(app: Flask, repos: Repositories) -> None:
     app.config.update(
         RATELIMIT_STORAGE_URI=settings.rate_limit_storage,
         RATELIMIT_STORAGE_OPTIONS={"client_factory": lambda: repos.db.client, "region_name": settings.aws_region},
-        RATELIMIT_STRATEGY=settings.ratelimit_strategy,
+        # The fixed window admits from leased permits (models/store/limits_leasing.py): about a tenth of
+        # a DynamoDB write per admitted request instead of one. The sliding window counts exactly.
+        RATELIMIT_STRATEGY=LEASED if settings.ratelimit_strategy == "fixed-window" else settings.ratelimit_strategy,
     )
     if settings.trusted_proxy_count:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxy_count)  # type: ignore[method-assign]  # Flask documents wrapping wsgi_app as the way to add middleware
@@ -63,8 +47,8 @@ def _described_limit(response: Response) -> RequestLimit | None:
     if response.status_code == 429:
         return limiter.current_limit
     evaluated = limiter.current_limits
-    if not evaluated:
-        return limiter.current_limit
+    if len(evaluated) < 2:
+        return evaluated[0] if evaluated else limiter.current_limit
     shortest = min(limit.limit.get_expiry() for limit in evaluated)
     try:
         return min(
