@@ -68,7 +68,9 @@ class DashboardSessionInterface(SecureCookieSessionInterface):
         )
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        """The cookie's session, or an empty one; API requests carry no cookie and never derive the key."""
+        """The cookie's session, or an empty one; API requests never parse cookies nor derive the key."""
+        if not is_dashboard_path(request.path):
+            return self.session_class()  # the cookie is scoped to /dashboard: nothing to read elsewhere
         value = request.cookies.get(SESSION_COOKIE)
         if not value:
             return self.session_class()

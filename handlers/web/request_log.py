@@ -6,9 +6,9 @@ import json
 import logging
 import os
 import re
+import secrets
 import sys
 import time
-import uuid
 
 from flask import Flask, Response, request
 
@@ -81,7 +81,7 @@ def init_request_log(app: Flask) -> None:
     def start_timer() -> None:
         state = request_state()
         incoming = request.headers.get("X-Request-Id", "")
-        state.request_id = incoming if REQUEST_ID_PATTERN.match(incoming) else uuid.uuid4().hex
+        state.request_id = incoming if REQUEST_ID_PATTERN.match(incoming) else secrets.token_hex(16)
         state.started_at = time.perf_counter()
 
     @app.after_request
