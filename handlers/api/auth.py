@@ -6,7 +6,7 @@ from flask import Blueprint, Response, request
 from flask_jwt_extended import create_access_token, create_refresh_token
 
 from handlers.api.auth_schemas import AccessToken, LoginRequest, TokenPair
-from handlers.ratelimit import login_limits
+from handlers.ratelimit import login_limits, slow_down_if_targeted
 from handlers.web.context import repositories, request_state
 from handlers.web.endpoint import BEARER, endpoint, json_response
 from handlers.web.errors import Unauthorized
@@ -33,6 +33,7 @@ def _attempted_username() -> object:
 @endpoint(body=LoginRequest, responses={200: TokenPair, 401: ErrorEnvelope}, tags=("auth",))
 def login(body: LoginRequest) -> Response:
     """Exchange a username and password for an access and a refresh token."""
+    slow_down_if_targeted(body.username)
     user = check_credentials(repositories().users, body.username, body.password)
     if user is None:
         raise Unauthorized(BAD_CREDENTIALS, code="invalid_credentials")

@@ -3,10 +3,13 @@
 Before login there is no session, and a failed login must not start one, so the form's token travels
 twice: in a short-lived cookie and in the form. A plain double-submit trusts any pair that matches,
 and an attacker who can plant a cookie (from a sibling subdomain, or over plain HTTP) picks the pair.
-So the token is also signed: an HMAC with a key derived from the signing secret for this purpose
-only, stamped with the time it was made and refused after LOGIN_CSRF_SECONDS. Over HTTPS the cookie
-is named with the ``__Host-`` prefix, which browsers accept only from the host itself, Secure, on
-path ``/``: no other host can set it.
+What stops that is the cookie's name: over HTTPS it has the ``__Host-`` prefix, which browsers accept
+only from the host itself, Secure, on path ``/``, so no other host can plant it. The token is also
+signed (an HMAC with a key derived from the signing secret for this purpose only, stamped with the
+time it was made, refused after LOGIN_CSRF_SECONDS), so only tokens this service issued, recently,
+are accepted; a signed token is not bound to a browser (anyone can fetch one from the login page), so
+on plain http (dev and test, where the prefix cannot be used) a planted pair of a fresh token still
+passes.
 """
 
 from __future__ import annotations

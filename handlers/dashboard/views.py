@@ -24,7 +24,7 @@ from handlers.dashboard.session import (
     session_user,
     start_session,
 )
-from handlers.ratelimit import login_limits
+from handlers.ratelimit import login_limits, slow_down_if_targeted
 from handlers.web.context import repositories, request_state
 from models.accounts.credentials import BAD_CREDENTIALS, check_credentials
 from models.accounts.inputs import Credentials
@@ -92,6 +92,7 @@ def login() -> BaseResponse:
         body = Credentials(username=request.form.get("username", ""), password=request.form.get("password", ""))
     except ValidationError:
         return _login_page("Enter your username and password.", status=400)
+    slow_down_if_targeted(body.username)
     user = check_credentials(repositories().users, body.username, body.password)
     if user is None:
         return _login_page(BAD_CREDENTIALS, status=401)

@@ -8,7 +8,7 @@ flask-limiter's strategy, ``saturation`` is that memory, ``headers`` writes the 
 """
 
 from handlers.ratelimit.extension import limiter
-from handlers.ratelimit.login import login_limits
+from handlers.ratelimit.login import login_limits, slow_down_if_targeted
 from handlers.ratelimit.wiring import init_rate_limits
 
-__all__ = ["init_rate_limits", "limiter", "login_limits"]
+__all__ = ["init_rate_limits", "limiter", "login_limits", "slow_down_if_targeted"]

@@ -34,8 +34,8 @@ def rate_limited(subject: Subject, amount: int, reset_at: float) -> RateLimited:
 
 def add_rate_limit_headers(response: Response, current: RequestLimit | None) -> Response:
     """Describe the window this request counted in: in process memory, or flask-limiter's ``current``."""
-    if "X-RateLimit-Limit" in response.headers:
-        return response  # a 429 decided in memory carries its own
+    if "X-RateLimit-Limit" in response.headers or (response.status_code == 429 and "Retry-After" in response.headers):
+        return response  # a 429 decided here (in memory, or a login's slowdown) carries its own
     local = request_state().local_rate_limit
     if local is not None:
         amount, remaining, reset_at = local.amount, local.remaining, local.reset_at

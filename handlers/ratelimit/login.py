@@ -5,14 +5,17 @@
   429 for that client only. Counting failures per username alone let anyone lock a known user out
   with ten wrong passwords from anywhere; a client that has not failed can always log in.
 - Failed attempts per username from everywhere (``LOGIN_USERNAME_FAILURE_CEILING``, 100 per 15
-  minutes): past it, every attempt for that username waits ``LOGIN_SLOWDOWN_SECONDS`` before its
-  password is checked. It slows a guessing botnet down without locking the owner out.
+  minutes): past it, every well-formed attempt for that username waits ``LOGIN_SLOWDOWN_SECONDS``
+  before its password is checked (``slow_down_if_targeted``, called by the views), one at a time per
+  process. It slows a guessing botnet down without locking the owner out.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import math
+import threading
 import time
 from typing import Any, Callable, TypeVar, cast
 
@@ -20,6 +23,7 @@ from flask import Response
 from werkzeug.wrappers import Response as BaseResponse
 
 from handlers.ratelimit.extension import limiter
+from handlers.ratelimit.headers import RateLimited
 from handlers.ratelimit.subject import parse_limit
 from handlers.web.client_ip import client_ip
 from handlers.web.context import repositories
@@ -27,6 +31,10 @@ from handlers.web.errors import ApiError
 from models.store.item_keys import username_key
 
 log = logging.getLogger(__name__)
+
+# Usernames with an attempt waiting in this process (see slow_down_if_targeted).
+_sleepers: set[str] = set()
+_sleepers_lock = threading.Lock()
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -43,10 +51,8 @@ def login_limits(username: Callable[[], object]) -> Callable[[View], View]:
 
     def decorate(view: View) -> View:
         @functools.wraps(view)
-        def slowed(*args: Any, **kwargs: Any) -> Any:
+        def counted(*args: Any, **kwargs: Any) -> Any:
             target = username_bucket(username())
-            if target is not None and _ceiling_reached(target):
-                time.sleep(repositories().settings.login_slowdown_seconds)
             try:
                 answer = view(*args, **kwargs)
             except ApiError as exc:
@@ -68,9 +74,35 @@ def login_limits(username: Callable[[], object]) -> Callable[[View], View]:
             lambda: repositories().settings.login_ip_rate_limit, scope=LOGIN_IP_SCOPE, key_func=client_ip
         )
         # flask-limiter types its decorators as returning a bare callable; the view is the same one, wrapped.
-        return cast(View, per_ip(failures(slowed)))
+        return cast(View, per_ip(failures(counted)))
 
     return decorate
+
+
+def slow_down_if_targeted(username: str) -> None:
+    """Wait before checking a password for a username past its failure ceiling (views call it).
+
+    Called only for well-formed attempts (a valid body, the dashboard's CSRF token checked), right
+    before the password is checked, so malformed requests cannot make the service wait. One attempt
+    per username waits at a time in a process; another meanwhile gets a 429, so a flood of attempts
+    cannot hold every worker asleep.
+    """
+    target = username_bucket(username)
+    if target is None or not _ceiling_reached(target):
+        return
+    seconds = repositories().settings.login_slowdown_seconds
+    with _sleepers_lock:
+        if target in _sleepers:
+            raise RateLimited(
+                "Too many login attempts for this account right now; retry after the number of seconds in Retry-After",
+                headers={"Retry-After": str(max(1, math.ceil(seconds)))},
+            )
+        _sleepers.add(target)
+    try:
+        time.sleep(seconds)
+    finally:
+        with _sleepers_lock:
+            _sleepers.discard(target)
 
 
 def username_bucket(username: object) -> str | None:

@@ -17,6 +17,8 @@ from handlers.web.context import request_state
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # "<METHOD> <path>?<query> HTTP/x": the query runs to the next space (or quote, in Zappa's line).
 QUERY_IN_REQUEST_LINE = re.compile(r"([A-Z]+ [^\s?\"]*)\?[^\s\"]*")
+# A full URL in the line (Zappa logs the Referer): its query goes too.
+QUERY_IN_URL = re.compile(r"(https?://[^\s?\"]*)\?[^\s\"]*")
 # flask run's development server (Werkzeug) and Zappa's handler each log one line per request.
 SERVER_ACCESS_LOGGERS = ("werkzeug", "zappa.wsgi")
 log = logging.getLogger("nativemessage.request")
@@ -66,12 +68,14 @@ class PathOnly(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite the record's message and arguments in place; never drop the record."""
         if isinstance(record.msg, str):
-            record.msg = QUERY_IN_REQUEST_LINE.sub(r"\1", record.msg)
+            record.msg = _path_only(record.msg)
         if isinstance(record.args, tuple):
-            record.args = tuple(
-                QUERY_IN_REQUEST_LINE.sub(r"\1", arg) if isinstance(arg, str) else arg for arg in record.args
-            )
+            record.args = tuple(_path_only(arg) if isinstance(arg, str) else arg for arg in record.args)
         return True
+
+
+def _path_only(text: str) -> str:
+    return QUERY_IN_URL.sub(r"\1", QUERY_IN_REQUEST_LINE.sub(r"\1", text))
 
 
 def init_request_log(app: Flask) -> None:

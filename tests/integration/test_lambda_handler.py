@@ -144,10 +144,13 @@ def test_a_handler_process_reads_the_ssm_secret_and_needs_no_local_secret(instan
 def test_a_secret_in_the_query_string_never_reaches_the_log(instance: LambdaInstance, kind: str) -> None:
     # Clients put keys in URLs by mistake; Zappa's access line (and ours) keep the path only.
     secret = f"nmk_test_query{kind.replace('_', '')}SECRET"
-    response = instance.invoke(event(kind, "GET", "/api/v1/messages", query={"api_key": secret, "limit": "5"}))
+    referer = f"https://app.example.com/settings?token={secret}REF"  # a page that had it in its URL
+    response = instance.invoke(
+        event(kind, "GET", "/api/v1/messages", query={"api_key": secret, "limit": "5"}, headers={"Referer": referer})
+    )
     assert response["statusCode"] == 401
     log = instance.log()
-    assert "GET /api/v1/messages" in log
+    assert "GET /api/v1/messages" in log and "https://app.example.com/settings" in log
     assert secret not in log and "api_key=" not in log
 
 

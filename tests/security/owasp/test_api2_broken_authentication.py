@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
 
@@ -169,6 +170,44 @@ def test_past_the_username_ceiling_logins_are_slowed_not_refused(app_with, monke
     assert waits == [1.5]  # ... but slowed, as every attempt on this username now is
     other = client.post("/api/v1/auth/login", json={"username": "bob", "password": "nope"})
     assert other.status_code == 401 and waits == [1.5]  # other usernames are not
+    # Malformed attempts (no password; a dashboard form without its token) never make the service wait.
+    assert client.post("/api/v1/auth/login", json={"username": "alice"}).status_code == 400
+    assert client.post("/dashboard/login", data={"username": "alice", "password": "x"}).status_code == 403
+    assert waits == [1.5]
+
+
+def test_past_the_ceiling_one_attempt_per_username_waits_at_a_time(app_with, monkeypatch):
+    # A flood of attempts on a targeted username cannot hold every worker asleep: while one waits,
+    # the next is told to retry.
+    ceiling_app = app_with(login_username_failure_ceiling="1 per 15 minutes", login_slowdown_seconds=3)
+    repos = repositories_of(ceiling_app)
+    repos.tenants.create("acme")
+    repos.users.create("acme", "alice", hash_password(PASSWORD), "member")
+    client = ceiling_app.test_client()
+    assert client.post("/api/v1/auth/login", json={"username": "alice", "password": "nope"}).status_code == 401
+    waiting, release = threading.Event(), threading.Event()
+
+    def sleep(_seconds: float) -> None:
+        waiting.set()
+        release.wait(10)
+
+    monkeypatch.setattr("handlers.ratelimit.login.time.sleep", sleep)
+    first: list[int] = []
+    attempt = threading.Thread(
+        target=lambda: first.append(
+            ceiling_app.test_client()
+            .post("/api/v1/auth/login", json={"username": "alice", "password": PASSWORD})
+            .status_code
+        )
+    )
+    attempt.start()
+    assert waiting.wait(10)
+    second = client.post("/api/v1/auth/login", json={"username": "alice", "password": PASSWORD})
+    release.set()
+    attempt.join(10)
+    assert_error(second, 429, "rate_limited")
+    assert second.headers["Retry-After"] == "3"
+    assert first == [200]
 
 
 @pytest.mark.parametrize(
