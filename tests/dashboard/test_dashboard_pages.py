@@ -437,17 +437,9 @@ def test_a_rate_limited_dashboard_request_gets_a_page(aws, jwt_secret):
     assert client.get("/dashboard").headers["Retry-After"]
 
 
-def test_dashboard_and_api_logins_share_the_failure_limit(aws, jwt_secret):
-    app = create_app(
-        {
-            "environment": "test",
-            "jwt_secret_key": jwt_secret,
-            "table_prefix": "test-",
-            "login_failure_rate_limit": "2 per 15 minutes",
-        }
-    )
+def test_dashboard_and_api_logins_share_the_failure_limit(app_with):
+    app = app_with(login_failure_rate_limit="2 per 15 minutes")
     repos = repositories_of(app)
-    create_tables(repos.db)
     repos.tenants.create("acme")
     repos.users.create("acme", "alice", hash_password("correct horse battery staple"), "member")
     client = app.test_client()

@@ -116,18 +116,9 @@ def test_once_full_this_process_rejects_without_writing(app, client, admin, dyna
 
 
 @pytest.fixture
-def strict_app(aws, jwt_secret):
+def strict_app(app_with):
     """An app whose unauthenticated and login limits are small enough to reach in a test."""
-    app = create_app(
-        {
-            "environment": "test",
-            "jwt_secret_key": jwt_secret,
-            "table_prefix": "strict-",
-            "unauthenticated_rate_limit": "3/minute",
-        }
-    )
-    create_tables(repositories_of(app).db)
-    return app
+    return app_with(unauthenticated_rate_limit="3/minute")
 
 
 def test_a_forwarded_for_header_does_not_change_the_clients_ip(strict_app):
