@@ -10,7 +10,7 @@ from handlers.ratelimit import login_limits, slow_down_if_targeted
 from handlers.web.context import repositories, request_state
 from handlers.web.endpoint import BEARER, endpoint, json_response
 from handlers.web.errors import Unauthorized
-from handlers.web.principal import refresh_token_account, refresh_token_claims
+from handlers.web.principal import caller_account, refresh_token_account, refresh_token_claims
 from handlers.web.schemas import ErrorEnvelope
 from handlers.web.security_headers import NO_STORE
 from handlers.web.tokens import ACCESS_TOKEN_SECONDS
@@ -67,6 +67,16 @@ def logout() -> Response:
     claims = refresh_token_claims()
     request_state().log_tenant = claims.get("tid")
     repositories().revoked_tokens.revoke(str(claims["jti"]), int(claims["exp"]))
+    return Response(status=204, headers=NO_STORE)
+
+
+@bp.post("/logout-all")
+@endpoint(responses={204: None, 403: ErrorEnvelope}, tags=("auth",), security=[BEARER])
+def logout_all() -> Response:
+    """Sign out everywhere: every refresh token and dashboard session of the caller issued before now ends."""
+    user = caller_account()
+    repositories().users.end_sessions(user)
+    request_state().log_tenant = user.tenant_id
     return Response(status=204, headers=NO_STORE)
 
 

@@ -117,6 +117,17 @@ def settings() -> str:
     return render_template("dashboard/settings.html", section="overview")
 
 
+@bp.post("/settings/sign-out-everywhere")
+def sign_out_everywhere() -> BaseResponse:
+    """End every session and refresh token of the user (this one too), then back to the login page."""
+    user = session_user()
+    if user is not None:
+        repositories().users.end_sessions(user)
+    end_session()
+    flash("You have signed out everywhere: every session and app login of your account has ended.", "success")
+    return redirect(url_for("dashboard.index"), 303)
+
+
 def _home_url(user: User) -> str:
     # Viewers cannot manage keys: Settings, rather than a 403 page, is where they land.
     if API_KEYS_MANAGE in permissions_for(user.role):

@@ -19,7 +19,12 @@ from handlers.ratelimit.saturation import known_full_until
 from handlers.web.client_ip import client_ip
 from handlers.web.context import repositories, request_state
 from handlers.web.errors import Unauthorized
-from handlers.web.principal import current_principal, refresh_token_account, refresh_token_claims
+from handlers.web.principal import (
+    current_principal,
+    presented_token_type,
+    refresh_token_account,
+    refresh_token_claims,
+)
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +33,8 @@ EXEMPT_ENDPOINTS = frozenset({"health.health", "health.openapi_document"})
 REFRESH_TOKEN_ENDPOINTS = frozenset({"auth.refresh", "auth.logout"})
 # Endpoints with limits of their own (handlers/ratelimit/login.py): flask-limiter always counts these.
 ROUTE_LIMITED_ENDPOINTS = frozenset({"auth.login", "dashboard.login"})
+# Endpoints that take a user's access or refresh token (sign out everywhere).
+EITHER_TOKEN_ENDPOINTS = frozenset({"auth.logout_all"})
 # Where a dashboard cookie is sent but no session is looked up (static files cost no read).
 SESSIONLESS_ENDPOINTS = frozenset({"dashboard.static"})
 # app.extensions key of the dashboard's "tenant of this request's live session, or None".
@@ -83,7 +90,9 @@ def _resolve_subject() -> Subject:
     repos = repositories()
     anonymous = Subject(f"ip:{client_ip()}", repos.settings.unauthenticated_rate_limit)
     try:
-        if request.endpoint in REFRESH_TOKEN_ENDPOINTS:
+        if request.endpoint in REFRESH_TOKEN_ENDPOINTS or (
+            request.endpoint in EITHER_TOKEN_ENDPOINTS and presented_token_type() == "refresh"
+        ):
             return _refresh_token_subject()
         if "Authorization" in request.headers or "X-API-Key" in request.headers:
             return _tenant_subject(current_principal().tenant_id)
@@ -112,10 +121,10 @@ def _refresh_token_subject() -> Subject:
     subject = _tenant_subject(_refresh_token_tenant())
     if known_full_until(subject.key, subject.item.amount) is not None:
         return subject
-    if request.endpoint == "auth.refresh":
-        refresh_token_account()
+    if request.endpoint == "auth.logout":
+        refresh_token_claims()  # logout needs no account: revoking a token of a disabled user is fine
     else:
-        refresh_token_claims()
+        refresh_token_account()
     return subject
 
 

@@ -12,6 +12,7 @@ from flask_jwt_extended import get_jwt, verify_jwt_in_request
 from handlers.web.context import repositories, request_state
 from handlers.web.errors import Forbidden, InvalidRequest, Unauthorized
 from handlers.web.token_cache import VerifiedTokenCache
+from handlers.web.tokens import claims_as_sent
 from models.accounts.credentials import active_account
 from models.accounts.principal import Principal
 from models.key_format import is_well_formed, key_digest, key_prefix
@@ -68,6 +69,30 @@ def refresh_token_account() -> User:
             raise Unauthorized("The token's user is disabled, no longer exists, or has signed out everywhere")
         state.account = account
     return state.account
+
+
+def caller_account() -> User:
+    """The live account of a user's own token, access or refresh (not an API key): one read.
+
+    For "sign out everywhere": a refresh token is checked as for a refresh (revocation, account,
+    session generation); an access token must still name an enabled account.
+    """
+    if presented_token_type() == "refresh":
+        return refresh_token_account()
+    principal = current_principal()
+    if principal.auth != "jwt":
+        raise Forbidden("Sign out everywhere with a user's access or refresh token, not an API key")
+    user = active_account(repositories().users, principal.username, principal.user_id, principal.tenant_id)
+    if user is None:
+        raise Unauthorized("The account behind this token is disabled or no longer exists")
+    return user
+
+
+def presented_token_type() -> str | None:
+    """The ``type`` claim of this request's bearer token, read without verifying it (to pick a path)."""
+    claims = claims_as_sent()
+    kind = claims.get("type") if claims else None
+    return kind if isinstance(kind, str) else None
 
 
 def _principal_from_api_key(presented: str) -> Principal:

@@ -84,11 +84,12 @@ COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+={0,2}\.([A-Za-z0-9_-]+={0,2})\.[A-Za-z
 def _has_required_claims(_header: dict, payload: dict) -> bool:
     # PyJWT checks exp only when present (a signed token without one would live forever), and
     # flask-jwt-extended fills in a missing type ("access") and jti: so look at the token as sent.
-    sent = _claims_as_sent()
+    sent = claims_as_sent()
     return sent is not None and all(name in sent and name in payload for name in REQUIRED_CLAIMS)
 
 
-def _claims_as_sent() -> dict | None:
+def claims_as_sent() -> dict | None:
+    """The payload of this request's bearer token as sent, unverified; None unless it is a compact JWS."""
     # Called once flask-jwt-extended has verified this token's signature: its payload segment is
     # read as is, rather than having PyJWT parse the whole token once more (its fifth parse).
     _scheme, _, token = request.headers.get("Authorization", "").partition(" ")

@@ -19,7 +19,7 @@ from handlers.dashboard.session import SESSION_COOKIE
 from models.passwords import hash_password
 from models.repositories import Repositories
 from models.store.tables import create_tables
-from tests.conftest import Account, api_key, bearer, repositories_of
+from tests.conftest import Account, api_key, bearer, dashboard_login, repositories_of
 
 KEY_PATTERN = re.compile(r"nmk_test_[0-9A-Za-z]{36}")
 KEYS_PAGE = "/dashboard/settings/api-keys"
@@ -452,3 +452,28 @@ def test_dashboard_and_api_logins_share_the_failure_limit(app_with):
     )
     assert "Too many requests" in page(response, 429)
     assert client.get(KEYS_PAGE).status_code == 303
+
+
+def test_sign_out_everywhere_from_settings_ends_this_and_every_other_session(app, client, make_user, login, logged_in):
+    alice = make_user("alice", role="member")
+    api_tokens = login(alice)
+    other_browser = app.test_client()
+    assert dashboard_login(other_browser, "alice", alice.password).status_code == 303
+    csrf = logged_in(alice)
+    assert "Sign out everywhere" in page(client.get("/dashboard/settings"))
+
+    response = client.post("/dashboard/settings/sign-out-everywhere", data={"csrf_token": csrf})
+    assert response.status_code == 303 and response.location == "/dashboard"
+    assert "signed out everywhere" in page(client.get("/dashboard"))
+    assert client.get("/dashboard/settings").status_code == 303  # this session is over
+    assert other_browser.get("/dashboard/settings").status_code == 303  # and the other browser's
+    refresh = client.post("/api/v1/auth/refresh", headers={"Authorization": f"Bearer {api_tokens['refresh_token']}"})
+    assert refresh.status_code == 401  # and the app's refresh token
+
+
+def test_sign_out_everywhere_needs_the_forms_token(client, make_user, logged_in):
+    alice = make_user("alice", role="member")
+    logged_in(alice)
+    response = client.post("/dashboard/settings/sign-out-everywhere", data={"csrf_token": "forged" * 8})
+    assert response.status_code == 403
+    assert client.get("/dashboard/settings").status_code == 200  # nothing ended

@@ -31,6 +31,8 @@ run cannot cut the branch it sits on:
 - ``POST /auth/refresh`` gets the run's refresh token in the JWT run (an access token is only a 401);
 - ``POST /auth/logout`` gets a refresh token of its own, from a second login, so revoking it (the first
   case that succeeds does) leaves the refresh token of ``/auth/refresh`` alone; later cases get 401;
+- ``POST /auth/logout-all`` gets the access token of another user of the run's tenant (a member), so
+  signing out everywhere does not end the admin's refresh token that ``/auth/refresh`` uses;
 - ``DELETE /api-keys/{key_id}`` is given a different real key than ``GET`` and ``rotate``, so revoking
   it does not turn every rotation into a 409;
 - an admin's own account cannot be changed through ``PATCH /users/{user_id}`` (409), and an API key
@@ -139,6 +141,7 @@ class Run:
     credential: dict[str, str]
     refresh_token: str
     logout_refresh_token: str
+    member_access_token: str
     user_id: str
     key_id: str
     revocable_key_id: str
@@ -151,6 +154,8 @@ class Run:
             return {"Authorization": f"Bearer {self.refresh_token}"}
         if self.name == "jwt" and path == "/api/v1/auth/logout":
             return {"Authorization": f"Bearer {self.logout_refresh_token}"}
+        if self.name == "jwt" and path == "/api/v1/auth/logout-all":
+            return {"Authorization": f"Bearer {self.member_access_token}"}
         return self.credential
 
 
@@ -161,11 +166,15 @@ def run(request: pytest.FixtureRequest, stack: Stack) -> Run:
     username = f"{ADMIN}@{tenant}"
     tokens = stack.post("/api/v1/auth/login", json={"username": username, "password": password})
     access = tokens["access_token"]
+    member_password = secrets.token_urlsafe(18)
     user = stack.post(
         "/api/v1/users",
         access,
-        json={"username": f"fuzz-member@{tenant}", "password": secrets.token_urlsafe(18), "role": "member"},
+        json={"username": f"fuzz-member@{tenant}", "password": member_password, "role": "member"},
     )
+    member_access = stack.post(
+        "/api/v1/auth/login", json={"username": f"fuzz-member@{tenant}", "password": member_password}
+    )["access_token"]
     key, revocable_key = (
         stack.post("/api/v1/api-keys", access, json={"name": name}) for name in ("target", "revocable")
     )
@@ -183,6 +192,7 @@ def run(request: pytest.FixtureRequest, stack: Stack) -> Run:
         logout_refresh_token=stack.post("/api/v1/auth/login", json={"username": username, "password": password})[
             "refresh_token"
         ],
+        member_access_token=member_access,
         user_id=user["id"],
         key_id=key["id"],
         revocable_key_id=revocable_key["id"],

@@ -172,3 +172,35 @@ def test_a_junk_credential_header_does_not_lift_the_login_limits(client, make_us
     assert failures == [401] * 10 + [429]
     right = client.post("/api/v1/auth/login", json={"username": "alice", "password": account.password}, headers=junk)
     assert right.status_code == 429
+
+
+# --- sign out everywhere (issue 15) ---
+
+
+def test_sign_out_everywhere_ends_every_refresh_token_and_keeps_access_tokens_tail(client, make_user, login):
+    alice = make_user("alice", role="member")
+    laptop, phone = login(alice), login(alice)  # two devices, and one of them perhaps stolen
+    response = client.post("/api/v1/auth/logout-all", headers=bearer(laptop["access_token"]))
+    assert response.status_code == 204 and response.headers["Cache-Control"] == "no-store"
+    for device in (laptop, phone):
+        assert_error(client.post("/api/v1/auth/refresh", headers=bearer(device["refresh_token"])), 401, "invalid_token")
+    # Access tokens are not individually revocable: they live out their 15 minutes, as documented.
+    assert client.get("/api/v1/me", headers=bearer(phone["access_token"])).status_code == 200
+    fresh = login(alice)  # logging in again works, and its refresh token too
+    assert client.post("/api/v1/auth/refresh", headers=bearer(fresh["refresh_token"])).status_code == 200
+
+
+def test_sign_out_everywhere_with_a_refresh_token(client, make_user, login):
+    alice = make_user("alice", role="member")
+    stolen, own = login(alice), login(alice)
+    assert client.post("/api/v1/auth/logout-all", headers=bearer(own["refresh_token"])).status_code == 204
+    assert_error(client.post("/api/v1/auth/refresh", headers=bearer(stolen["refresh_token"])), 401, "invalid_token")
+    # The token used is as dead as the others: it cannot sign out (or refresh) again.
+    assert_error(client.post("/api/v1/auth/logout-all", headers=bearer(own["refresh_token"])), 401, "invalid_token")
+
+
+def test_sign_out_everywhere_needs_a_users_token(client, admin, make_key):
+    key = make_key(admin)["key"]
+    assert_error(client.post("/api/v1/auth/logout-all", headers={"X-API-Key": key}), 403, "insufficient_scope")
+    assert_error(client.post("/api/v1/auth/logout-all"), 401, "invalid_token")
+    assert_error(client.post("/api/v1/auth/logout-all", headers=bearer("forged.token.value")), 401, "invalid_token")

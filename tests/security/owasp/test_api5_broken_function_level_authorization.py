@@ -23,6 +23,7 @@ MATRIX = {
     "POST /messages":             (201, 201, 403, 201, 201, 403, 401),
     "GET /messages":              (200, 200, 200, 200, 200, 200, 401),
     "GET /messages/{message}":    (200, 200, 200, 200, 200, 200, 401),
+    "POST /auth/logout-all":      (204, 204, 204, 403, 403, 403, 401),
 }  # fmt: skip
 
 BODIES = {
