@@ -170,36 +170,25 @@ class UserRepository:
     def end_sessions(self, user: User) -> User:
         """Move the user's session generation on: every refresh token and dashboard session issued
         before now stops working (access tokens live out their 15 minutes). One conditional write."""
-        with translate_errors():
-            response = conditional_update(
-                self._db.client,
-                TableName=self._table,
-                Key=to_item(user_key(user.username)),
-                UpdateExpression="SET session_generation = if_not_exists(session_generation, :zero) + :one, updated_at = :now",
-                # The same username may since belong to a new user: only touch this one.
-                ConditionExpression="user_id = :uid",
-                ExpressionAttributeValues=to_item(
-                    {":zero": 0, ":one": 1, ":now": iso(self._now()), ":uid": user.user_id}
-                ),
-                ReturnValues="ALL_NEW",
-            )
-        if response is None:
-            raise NotFound("user not found")
-        return user_from_item(from_item(response["Attributes"]))
+        return self._set_on_this_user(
+            user, "session_generation = if_not_exists(session_generation, :zero) + :one", {":zero": 0, ":one": 1}
+        )
 
     def set_password_hash(self, user: User, password_hash: str) -> User:
         """Replace a user's stored password hash (used to upgrade hashing parameters)."""
+        return self._set_on_this_user(user, "password_hash = :hash", {":hash": password_hash})
+
+    def _set_on_this_user(self, user: User, assignment: str, values: dict[str, Any]) -> User:
+        # One conditional UpdateItem of the user's item (and its updated_at); NotFound if it is gone.
         with translate_errors():
             response = conditional_update(
                 self._db.client,
                 TableName=self._table,
                 Key=to_item(user_key(user.username)),
-                UpdateExpression="SET password_hash = :hash, updated_at = :now",
+                UpdateExpression=f"SET {assignment}, updated_at = :now",
                 # The same username may since belong to a new user: only touch this one.
                 ConditionExpression="user_id = :uid",
-                ExpressionAttributeValues=to_item(
-                    {":hash": password_hash, ":now": iso(self._now()), ":uid": user.user_id}
-                ),
+                ExpressionAttributeValues=to_item({**values, ":now": iso(self._now()), ":uid": user.user_id}),
                 ReturnValues="ALL_NEW",
             )
         if response is None:
