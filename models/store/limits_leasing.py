@@ -10,8 +10,9 @@ number of processes: every admitted request spends a permit counted in DynamoDB.
 The price: permits a process holds are not available to the others until the window ends, so a
 window can refuse a request while permits sit unused elsewhere. Lease sizes adapt to keep that small:
 a key starts at 1 permit; the next lease doubles when it is needed within 10 seconds of the last one,
-halves when it is needed later or when a window ended with permits unused, and never exceeds 32 nor a
-share of what is left in the window: half while this process is alone in the window, an eighth once
+halves when it is needed later or when a window ended with permits unused, and never exceeds 32 (or,
+for a limit above 32,768, 1/1024 of the limit: a process serving thousands of a big tenant's requests
+a second would otherwise write every 32 requests) nor a share of what is left in the window: half while this process is alone in the window, an eighth once
 another process has leased from it (the issue's simulation used a quarter; an eighth keeps refusals
 with room under 2% at 4 processes, measured by ``make bench``). With any other storage (the in-memory fallback, ``memory://``)
 it is the plain fixed window.
@@ -30,6 +31,9 @@ from limits.util import WindowStats
 
 STRATEGY_NAME = "fixed-window-leased"
 MAX_LEASE = 32
+# A tenant whose limit is far above 32 per window may lease up to this fraction of it at once: a
+# process serving thousands of its requests a second would otherwise write every 32 requests.
+LARGEST_SHARE_OF_LIMIT = 1024
 # The most of what is left in a window one lease takes: alone, half; sharing the window, an eighth.
 ALONE_SHARE = 2
 CONTENDED_SHARE = 8
@@ -154,14 +158,20 @@ class LeasedFixedWindowRateLimiter(FixedWindowRateLimiter):
 
     @staticmethod
     def _next_size(lease: Lease, limit: int, now: float) -> int:
+        largest = max_lease(limit)
         if lease.leased_at != float("-inf"):
             busy = now - lease.leased_at < BUSY_SECONDS
-            lease.size = min(MAX_LEASE, lease.size * 2) if busy else max(1, lease.size // 2)
+            lease.size = min(largest, lease.size * 2) if busy else max(1, lease.size // 2)
         left = limit - lease.known_count if lease.window_end > now else limit
         # Alone in a window, a process wastes nothing by holding permits; shared, what it holds near the
         # end is what the others are refused, so it takes a smaller share of what is left.
         share = CONTENDED_SHARE if lease.contended else ALONE_SHARE
-        return max(1, min(lease.size, MAX_LEASE, left // share))
+        return max(1, min(lease.size, largest, left // share))
+
+
+def max_lease(limit: int) -> int:
+    """The most permits one lease takes for a window of ``limit``: 32, or 1/1024 of a larger limit."""
+    return max(MAX_LEASE, limit // LARGEST_SHARE_OF_LIMIT)
 
 
 # flask-limiter picks strategies by name from this table (RATELIMIT_STRATEGY).

@@ -110,3 +110,19 @@ def test_four_processes_never_admit_more_than_the_limit_in_any_window(repos):
     print(
         f"\nleasing, 4 processes: {total} admitted in {len(per_window)} windows, {writes} writes ({writes / total:.2f} per admitted)"
     )
+
+
+def test_a_limit_far_above_the_traffic_leases_bigger_batches_and_still_stops_at_the_limit(strategy, dynamodb_calls):
+    # 1/1024 of a 100,000 limit: leases grow past 32 (to 97), so 5,000 requests take few writes.
+    item = parse("100000/minute")
+    assert all(strategy.hit(item, "tenant:big") for _ in range(5_000))
+    writes = dynamodb_calls.count("UpdateItem:rate_limits")
+    assert writes <= 60, writes  # 7 leases ramp up to 64, then 97 each; at a cap of 32 it would be 161
+    assert strategy.get_window_stats(item, "tenant:big").remaining == 100_000 - 5_000
+
+
+def test_a_small_limit_keeps_leases_of_at_most_32(strategy, dynamodb_calls, clock):
+    item = parse("30000/minute")  # 30000 // 1024 = 29: the cap stays 32
+    for _ in range(3_200):
+        assert strategy.hit(item, "tenant:acme")
+    assert dynamodb_calls.count("UpdateItem:rate_limits") >= 3_200 // 32
