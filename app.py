@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any, Mapping
 
 from flask import Flask
@@ -10,7 +11,8 @@ from config import Settings
 from handlers.api import register_api
 from handlers.dashboard import init_dashboard
 from handlers.ratelimit import init_rate_limits
-from handlers.web.context import EXTENSION_KEY
+from handlers.web.application import ServiceFlask
+from handlers.web.context import EXTENSION_KEY, init_request_state
 from handlers.web.errors import register_error_handlers
 from handlers.web.principal import init_principal
 from handlers.web.request_limits import init_request_limits
@@ -27,7 +29,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     configure_logging(settings.log_level)
 
     # The dashboard serves its own static files under /dashboard/static; nothing else is static.
-    app = Flask(__name__, static_folder=None)
+    app = ServiceFlask(__name__, static_folder=None)
     app.config.update(MAX_CONTENT_LENGTH=settings.max_content_length, JSON_SORT_KEYS=False)
     # No redirects (their bodies are HTML): a path is either a route or a 404 envelope.
     app.url_map.merge_slashes = False
@@ -35,6 +37,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     repos = Repositories.from_settings(settings)
     app.extensions[EXTENSION_KEY] = repos
 
+    init_request_state(app)
     init_tokens(app, settings)
     init_principal(app)
     register_error_handlers(app)
@@ -52,3 +55,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
 
 
 app = create_app()
+# Everything loaded so far (Flask, boto3's models, the app) lives as long as the process: moved out
+# of the collector's sight, a full collection no longer walks some 150,000 objects (about 80 ms, once
+# every few thousand requests). gc.freeze is the standard library's switch for exactly this.
+gc.freeze()

@@ -70,7 +70,9 @@ class DashboardSessionInterface(SecureCookieSessionInterface):
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         """The cookie's session, or an empty one; API requests never parse cookies nor derive the key."""
         if not is_dashboard_path(request.path):
-            return self.session_class()  # the cookie is scoped to /dashboard: nothing to read elsewhere
+            # The cookie is scoped to /dashboard: nothing to read elsewhere, and a null session tells
+            # Flask there is nothing to save either (no cookie work on API requests).
+            return self.make_null_session(app)
         value = request.cookies.get(SESSION_COOKIE)
         if not value:
             return self.session_class()

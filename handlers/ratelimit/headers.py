@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 
 from flask import Response
 from flask_limiter import RequestLimit
@@ -32,14 +33,15 @@ def rate_limited(subject: Subject, amount: int, reset_at: float) -> RateLimited:
     )
 
 
-def add_rate_limit_headers(response: Response, current: RequestLimit | None) -> Response:
-    """Describe the window this request counted in: in process memory, or flask-limiter's ``current``."""
+def add_rate_limit_headers(response: Response, describe: Callable[[], RequestLimit | None]) -> Response:
+    """Describe the window this request counted in: in process memory, or the limit ``describe`` names."""
     if "X-RateLimit-Limit" in response.headers or (response.status_code == 429 and "Retry-After" in response.headers):
         return response  # a 429 decided here (in memory, or a login's slowdown) carries its own
     local = request_state().local_rate_limit
     if local is not None:
         amount, remaining, reset_at = local.amount, local.remaining, local.reset_at
     else:
+        current = describe()
         if current is None:
             return response
         try:
@@ -48,8 +50,8 @@ def add_rate_limit_headers(response: Response, current: RequestLimit | None) -> 
             log.warning("rate limit headers skipped: the counter could not be read")
             return response
         amount = current.limit.amount
-    for name, value in limit_headers(amount, remaining, reset_at, retry=response.status_code == 429).items():
-        response.headers[name] = value
+    # None of these is set yet (checked above): appended in one go, not looked up and set one by one.
+    response.headers.extend(limit_headers(amount, remaining, reset_at, retry=response.status_code == 429))
     return response
 
 

@@ -25,6 +25,7 @@ from handlers.web.principal import (
     refresh_token_account,
     refresh_token_claims,
 )
+from models.repositories import Repositories
 
 log = logging.getLogger(__name__)
 
@@ -88,25 +89,30 @@ def parse_limit(limit: str) -> RateLimitItem:
 
 def _resolve_subject() -> Subject:
     repos = repositories()
-    anonymous = Subject(f"ip:{client_ip()}", repos.settings.unauthenticated_rate_limit)
+    endpoint = request.endpoint
     try:
-        if request.endpoint in REFRESH_TOKEN_ENDPOINTS or (
-            request.endpoint in EITHER_TOKEN_ENDPOINTS and presented_token_type() == "refresh"
+        if endpoint in REFRESH_TOKEN_ENDPOINTS or (
+            endpoint in EITHER_TOKEN_ENDPOINTS and presented_token_type() == "refresh"
         ):
             return _refresh_token_subject()
-        if "Authorization" in request.headers or "X-API-Key" in request.headers:
+        environ = request.environ
+        if "HTTP_AUTHORIZATION" in environ or "HTTP_X_API_KEY" in environ:
             return _tenant_subject(current_principal().tenant_id)
         session_tenant = _dashboard_session_tenant()
         if session_tenant is not None:
             return _tenant_subject(session_tenant)
-        return anonymous
+        return _anonymous(repos)
     except Exception as exc:  # any authentication failure: the view raises it again
         # flask-limiter treats an exception here as a storage failure, so keep it for the view.
         state = request_state()
         state.auth_failure = exc
         if state.credential_looked_up:
-            return anonymous  # a well-formed credential was looked up: a real guess, counted everywhere
+            return _anonymous(repos)  # a well-formed credential was looked up: a real guess, counted everywhere
         return Subject(f"refused:{client_ip()}", repos.settings.unauthenticated_rate_limit, local=True)
+
+
+def _anonymous(repos: Repositories) -> Subject:
+    return Subject(f"ip:{client_ip()}", repos.settings.unauthenticated_rate_limit)
 
 
 def _tenant_subject(tenant_id: str) -> Subject:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial, wraps
+from typing import Any
+
 from flask import Flask, Response
 from flask_limiter import RequestLimit
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -12,6 +16,7 @@ from handlers.ratelimit.extension import limiter
 from handlers.ratelimit.headers import add_rate_limit_headers
 from handlers.ratelimit.local import check_local_limits
 from handlers.ratelimit.saturation import init_saturation
+from handlers.web.context import request_state
 from models.repositories import Repositories
 from models.store.limits_leasing import STRATEGY_NAME as LEASED
 
@@ -33,10 +38,39 @@ def init_rate_limits(app: Flask, repos: Repositories) -> None:
     app.before_request(check_local_limits)
     app.after_request(_add_headers)
     limiter.init_app(app)
+    _skip_the_limiter_hooks_when_counted(app)
+
+
+def _skip_the_limiter_hooks_when_counted(app: Flask) -> None:
+    # flask-limiter's hooks resolve, filter and evaluate the app's limits on every request, then
+    # look for deductions and reset their context: a fifth of a tenant request's time after
+    # check_local_limits has already counted it with flask-limiter's own strategy. Flask's hook
+    # lists are public: flask-limiter's entries are wrapped to run only for requests not counted
+    # there. flask-limiter stays in charge of every other request, and of the route limits.
+    for hooks in (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs):
+        chain: list[Any] = hooks.setdefault(None, [])  # Flask keys the app-wide hooks by None
+        for position, hook in enumerate(chain):
+            if _belongs_to_limiter(hook):
+                chain[position] = _unless_counted_here(hook)
+
+
+def _belongs_to_limiter(hook: Any) -> bool:
+    bound_to = getattr(hook, "__self__", None)
+    return bound_to is limiter or (isinstance(hook, partial) and limiter in hook.args)
+
+
+def _unless_counted_here(hook: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(hook)
+    def unless_counted_here(*args: Any) -> Any:
+        if request_state().counted_here:
+            return args[0] if args else None  # an after_request hook hands its response on
+        return hook(*args)
+
+    return unless_counted_here
 
 
 def _add_headers(response: Response) -> Response:
-    return add_rate_limit_headers(response, _described_limit(response))
+    return add_rate_limit_headers(response, lambda: _described_limit(response))
 
 
 def _described_limit(response: Response) -> RequestLimit | None:

@@ -34,10 +34,12 @@ def current_principal() -> Principal:
         return state.principal
     if state.auth_failure is not None:
         raise state.auth_failure
-    api_key = request.headers.get("X-API-Key")
+    # The WSGI environ, not request.headers: the same values, without building a Headers view.
+    environ = request.environ
+    api_key = environ.get("HTTP_X_API_KEY")
     if api_key is None:
         principal = _principal_from_access_token()
-    elif "Authorization" in request.headers:
+    elif "HTTP_AUTHORIZATION" in environ:
         raise InvalidRequest("Send one credential: an Authorization header or an X-API-Key header, not both")
     else:
         principal = _principal_from_api_key(api_key)
@@ -152,7 +154,7 @@ def _principal_from_access_token() -> Principal:
 
 
 def _bearer_token() -> str:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    scheme, _, token = request.environ.get("HTTP_AUTHORIZATION", "").partition(" ")
     return token if scheme == "Bearer" else ""
 
 

@@ -8,6 +8,8 @@ from handlers.web.errors import ApiError
 
 # No credential or header of ours comes near this; API Gateway itself allows 10 KiB in all.
 MAX_HEADER_BYTES = 64 * 1024
+# Where WSGI puts request headers: HTTP_<NAME>, and the two CGI keeps apart.
+_HEADER_KEYS = ("HTTP_", "CONTENT_TYPE", "CONTENT_LENGTH")
 
 
 class HeaderTooLarge(ApiError):
@@ -22,6 +24,8 @@ def init_request_limits(app: Flask) -> None:
 
     @app.before_request
     def refuse_oversized_headers() -> None:
-        for name, value in request.headers.items():
-            if len(value) > MAX_HEADER_BYTES:
+        # The WSGI environ holds the headers as HTTP_* strings: read there, no Headers object is built.
+        for key, value in request.environ.items():
+            if isinstance(value, str) and len(value) > MAX_HEADER_BYTES and key.startswith(_HEADER_KEYS):
+                name = key.removeprefix("HTTP_").replace("_", "-").title()
                 raise HeaderTooLarge(f"The {name} header is larger than {MAX_HEADER_BYTES} bytes")

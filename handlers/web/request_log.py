@@ -50,6 +50,7 @@ def configure_logging(level: str) -> None:
         handler.setFormatter(JsonFormatter())
         root.addHandler(handler)
     root.setLevel(level)
+    _skip_what_no_line_shows()
     # botocore logs request bodies at DEBUG, which would include secrets.
     logging.getLogger("botocore").setLevel(max(logging.INFO, logging.getLevelName(level)))
     # The servers' own access lines (flask run's, Zappa's on Lambda) show the path, never the query.
@@ -57,6 +58,16 @@ def configure_logging(level: str) -> None:
         server_log = logging.getLogger(name)
         if not any(isinstance(existing, PathOnly) for existing in server_log.filters):
             server_log.addFilter(PathOnly())
+
+
+def _skip_what_no_line_shows() -> None:
+    # The logging HOWTO's "Optimization" section: a record need not find its caller's file and line
+    # (a walk up the stack on every call) nor look up thread, process and task names that no JSON
+    # line of ours shows. About a tenth of a request's time went here.
+    logging._srcfile = None  # the documented switch (logging HOWTO, "Optimization")
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
 
 
 class PathOnly(logging.Filter):
@@ -84,7 +95,7 @@ def init_request_log(app: Flask) -> None:
     @app.before_request
     def start_timer() -> None:
         state = request_state()
-        incoming = request.headers.get("X-Request-Id", "")
+        incoming = request.environ.get("HTTP_X_REQUEST_ID", "")
         state.request_id = incoming if REQUEST_ID_PATTERN.match(incoming) else secrets.token_hex(16)
         state.started_at = time.perf_counter()
 
@@ -102,6 +113,6 @@ def init_request_log(app: Flask) -> None:
             "auth": state.principal.auth if state.principal else None,
         }
         if state.request_id:
-            response.headers["X-Request-Id"] = state.request_id
+            response.headers.add("X-Request-Id", state.request_id)  # only this hook sets it
         log.info("request", extra={"fields": fields})
         return response

@@ -8,6 +8,8 @@ from flask import Flask, Response, request
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 # Public, cacheable documents; everything else under /api/v1 is per-caller data.
 CACHEABLE_ENDPOINTS = frozenset({"health.health", "health.openapi_document"})
+NOSNIFF = ("X-Content-Type-Options", "nosniff")
+PER_CALLER = ("Cache-Control", "no-store")
 
 
 def init_security_headers(app: Flask) -> None:
@@ -15,7 +17,10 @@ def init_security_headers(app: Flask) -> None:
 
     @app.after_request
     def add_headers(response: Response) -> Response:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers = response.headers
+        wanted = [NOSNIFF]
         if request.path.startswith("/api/") and request.endpoint not in CACHEABLE_ENDPOINTS:
-            response.headers.setdefault("Cache-Control", "no-store")
+            wanted.append(PER_CALLER)
+        # What a handler set itself stands; the rest is appended in one go.
+        headers.extend([(name, value) for name, value in wanted if name not in headers])
         return response
