@@ -126,14 +126,20 @@ def _principal_from_access_token() -> Principal:
     # One verification per token per process: the cache holds what flask-jwt-extended verified.
     token = _bearer_token()
     secret_id = repositories().signing_secret.fingerprint
-    cache: VerifiedTokenCache = current_app.extensions[VERIFIED_TOKENS_EXTENSION]
-    claims = cache.get(token, secret_id) if token else None
-    if claims is None:
-        # Raises flask-jwt-extended's errors, which the JWT callbacks answer with the envelope.
-        verify_jwt_in_request()
-        claims = get_jwt()
-        if token:
-            cache.put(token, secret_id, claims)
+    cache: VerifiedTokenCache[Principal] = current_app.extensions[VERIFIED_TOKENS_EXTENSION]
+    cached = cache.get(token, secret_id) if token else None
+    if cached is not None:
+        return cached
+    # Raises flask-jwt-extended's errors, which the JWT callbacks answer with the envelope.
+    verify_jwt_in_request()
+    claims = get_jwt()
+    principal = _principal_from_claims(claims)
+    if token:
+        cache.put(token, secret_id, claims.get("exp"), principal)
+    return principal
+
+
+def _principal_from_claims(claims: dict[str, Any]) -> Principal:
     tenant_id, role, username, user_id = claims.get("tid"), claims.get("role"), claims.get("usr"), claims.get("sub")
     if not (
         isinstance(tenant_id, str)
@@ -160,7 +166,7 @@ def _bearer_token() -> str:
 
 def init_principal(app: Flask) -> None:
     """Give ``app`` its cache of verified access tokens."""
-    app.extensions[VERIFIED_TOKENS_EXTENSION] = VerifiedTokenCache()
+    app.extensions[VERIFIED_TOKENS_EXTENSION] = VerifiedTokenCache[Principal]()
 
 
 def authenticated(view: Callable[..., Any]) -> Callable[..., Any]:
