@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import getpass
 import os
 import secrets
 import sys
@@ -19,6 +20,7 @@ from pydantic import ValidationError
 from handlers.web.context import repositories
 from handlers.web.endpoint import validation_details
 from models.accounts.inputs import NewUser
+from models.audit import Actor, AuditEvent, Origin
 from models.passwords import hash_password, verify_password
 from models.store.errors import Conflict, NotFound, StoreUnavailable
 from models.store.tables import create_tables
@@ -94,8 +96,17 @@ def tenants_create(name: str, rate_limit: int) -> None:
 @store_errors_fail_cleanly
 def tenants_set_limit(name: str, limit: int) -> None:
     """Change a tenant's requests-per-minute limit."""
+    repos = repositories()
     try:
-        tenant = repositories().tenants.set_rate_limit(name.strip().lower(), limit)
+        before = repos.tenants.get(name.strip().lower())
+        event = cli_event(
+            before.tenant_id,
+            "tenant.rate_limit_changed",
+            target_type="tenant",
+            target_id=before.tenant_id,
+            details={"from": before.rate_limit, "to": limit},
+        )
+        tenant = repos.tenants.set_rate_limit(before.tenant_id, limit, audit=[event])
     except NotFound:
         fail(f"no tenant named {name!r}")
     click.echo(f"{tenant.tenant_id}: {tenant.rate_limit} requests per minute")
@@ -114,6 +125,17 @@ def users_create(tenant_name: str, username: str, role: str, password_stdin: boo
     click.echo(user.user_id)
 
 
+def cli_event(tenant_id: str, action: str, **fields: Any) -> AuditEvent:
+    """An audit event by the operator at this machine's command line."""
+    try:
+        operator = getpass.getuser()
+    except (KeyError, OSError):  # no login name in this environment (a container without one)
+        operator = "unknown"
+    return repositories().audit.event(
+        tenant_id, action, Actor(username=f"cli:{operator}", auth="cli"), Origin(), **fields
+    )
+
+
 def create_user(tenant_name: str, username: str, password: str, role: str, password_file: Path | None = None) -> User:
     """Validate and create a user with the same rules as the API and the dashboard, or exit with a clear message.
 
@@ -129,7 +151,10 @@ def create_user(tenant_name: str, username: str, password: str, role: str, passw
     except NotFound:
         fail(f"no tenant named {tenant_name!r}")
     try:
-        user = repos.users.create(tenant.tenant_id, username, hash_password(password), role)
+        created = cli_event(
+            tenant.tenant_id, "user.created", target_type="user", details={"role": role, "username": username}
+        )
+        user = repos.users.create(tenant.tenant_id, username, hash_password(password), role, audit=[created])
     except Conflict:
         fail(f"the username {username!r} is already taken")
     if password_file is not None:

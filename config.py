@@ -48,6 +48,11 @@ class Settings:
     login_slowdown_seconds: float = 2.0
     # Proxies in front of a plain WSGI server whose X-Forwarded-For may be trusted (0: none).
     trusted_proxy_count: int = 0
+    # How long the security audit log keeps an event (DynamoDB's TTL deletes it after).
+    audit_retention_days: int = 400
+    # Failed logins recorded in the audit log per account per minute (per process); past it they are
+    # still refused and counted by the login limits, only not each written down.
+    audit_failed_logins_per_minute: int = 5
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -75,6 +80,10 @@ class Settings:
             ),
             login_slowdown_seconds=_float(env, "LOGIN_SLOWDOWN_SECONDS", defaults.login_slowdown_seconds),
             trusted_proxy_count=_int(env, "TRUSTED_PROXY_COUNT", defaults.trusted_proxy_count),
+            audit_retention_days=_int(env, "AUDIT_RETENTION_DAYS", defaults.audit_retention_days),
+            audit_failed_logins_per_minute=_int(
+                env, "AUDIT_FAILED_LOGINS_PER_MINUTE", defaults.audit_failed_logins_per_minute
+            ),
         )
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
@@ -118,6 +127,10 @@ class Settings:
             raise ConfigError("LOGIN_SLOWDOWN_SECONDS must be between 0 and 10")
         if self.trusted_proxy_count < 0:
             raise ConfigError("TRUSTED_PROXY_COUNT must be 0 or more")
+        if not 1 <= self.audit_retention_days <= 3650:
+            raise ConfigError("AUDIT_RETENTION_DAYS must be between 1 and 3650")
+        if self.audit_failed_logins_per_minute < 0:
+            raise ConfigError("AUDIT_FAILED_LOGINS_PER_MINUTE must be 0 or more")
         return self
 
     @property

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from models.audit import AuditEvent, put_actions
 from models.clock import iso
 from models.key_format import generate_key, key_digest, prefix_hint
 from models.store.dynamo import (
@@ -130,8 +132,12 @@ class ApiKeyRepository:
         expires_at: datetime | None = None,
         rotated_from: ApiKey | None = None,
         rotated_expiry: datetime | None = None,
+        audit: Sequence[AuditEvent] = (),
     ) -> tuple[ApiKey, str]:
-        """Mint a key for ``creator``; return its metadata and the key, which is never stored."""
+        """Mint a key for ``creator``; return its metadata and the key, which is never stored.
+
+        ``audit`` events (naming the new key unless they name one) are written in the same transaction.
+        """
         secret = generate_key(prefix)
         for attempt in range(UPDATE_ATTEMPTS):
             current = self._users.reload(creator)
@@ -172,6 +178,7 @@ class ApiKeyRepository:
             ]
             if rotated_from is not None:
                 actions.append(self._expire_action(rotated_from, rotated_expiry or now, key.key_id))
+            actions += put_actions(self._db, (event.about(key.key_id, detail="new_key_id") for event in audit))
             try:
                 transact_write(self._db.client, actions)
             except TransactionCancelled as exc:
@@ -184,7 +191,9 @@ class ApiKeyRepository:
             return key, secret
         raise Conflict("the key's owner changed concurrently; retry")
 
-    def rotate(self, old: ApiKey, *, grace_seconds: int, prefix: str, now: datetime) -> tuple[ApiKey, str]:
+    def rotate(
+        self, old: ApiKey, *, grace_seconds: int, prefix: str, now: datetime, audit: Sequence[AuditEvent] = ()
+    ) -> tuple[ApiKey, str]:
         """A new key with the old one's name, permissions and owner; the old one ends after the grace."""
         if not old.is_usable(now):
             raise Conflict("only an active key can be rotated")
@@ -204,6 +213,7 @@ class ApiKeyRepository:
             permissions=old.permissions,
             rotated_from=old,
             rotated_expiry=old_end,
+            audit=audit,
         )
 
     def find_by_digest(self, digest: str) -> ApiKey | None:
@@ -226,8 +236,8 @@ class ApiKeyRepository:
         keys = (key_from_item(item) for item in query_tenant_index(self._db, self._table, tenant_id, "KEY#"))
         return [key for key in keys if created_by is None or key.created_by == created_by]
 
-    def revoke(self, key: ApiKey, now: datetime) -> ApiKey:
-        """Revoke a key at once; revoking a revoked key changes nothing."""
+    def revoke(self, key: ApiKey, now: datetime, audit: Sequence[AuditEvent] = ()) -> ApiKey:
+        """Revoke a key at once, with ``audit`` in the same transaction; revoking a revoked key changes nothing."""
         if key.revoked_at is not None:
             return key
         revoke = {
@@ -243,12 +253,17 @@ class ApiKeyRepository:
             try:
                 creator = self._users.reload(self._creator_stub(key))
             except NotFound:
-                transact_write(self._db.client, [revoke])
+                transact_write(self._db.client, [revoke, *put_actions(self._db, audit)])
                 return replace(key, revoked_at=iso(now))
             live = {kid: entry for kid, entry in creator.api_keys.items() if kid != key.key_id}
             try:
                 transact_write(
-                    self._db.client, [self._users.user_write(creator, replace(creator, api_keys=live)), revoke]
+                    self._db.client,
+                    [
+                        self._users.user_write(creator, replace(creator, api_keys=live)),
+                        revoke,
+                        *put_actions(self._db, audit),
+                    ],
                 )
             except TransactionCancelled as exc:
                 if exc.failed_condition(0):

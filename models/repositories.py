@@ -7,6 +7,7 @@ from datetime import datetime
 
 from config import Settings
 from models.api_keys import ApiKeyRepository
+from models.audit import AuditRepository
 from models.clock import Clock
 from models.messages import MessageRepository
 from models.revoked_tokens import RevokedTokenRepository
@@ -29,6 +30,7 @@ class Repositories:
     api_keys: ApiKeyRepository
     messages: MessageRepository
     tenant_limits: TenantLimitCache
+    audit: AuditRepository
     # Replaceable so tests can move time instead of sleeping; repositories read it through ``now``.
     clock: Clock = field(default_factory=Clock)
 
@@ -57,5 +59,6 @@ class Repositories:
             api_keys=ApiKeyRepository(db, users),
             messages=MessageRepository(db),
             tenant_limits=TenantLimitCache(tenants, now=lambda: now().timestamp()),
+            audit=AuditRepository(db, now, settings.audit_retention_days),
         )
         return bundle

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from models.store.dynamo import DynamoDB, read_item, to_item, translate_errors
+from collections.abc import Sequence
+
+from models.audit import AuditEvent, write_with_audit
+from models.store.dynamo import DynamoDB, read_item, to_item
 from models.store.tables import REVOKED_TOKENS, TTL_ATTRIBUTE
 
 
@@ -13,10 +16,10 @@ class RevokedTokenRepository:
         self._db = db
         self._table = db.table_name(REVOKED_TOKENS.name)
 
-    def revoke(self, jti: str, expires_at: int) -> None:
-        """Record a token as revoked; DynamoDB's TTL removes the record after ``expires_at``."""
-        with translate_errors():
-            self._db.client.put_item(TableName=self._table, Item=to_item({"jti": jti, TTL_ATTRIBUTE: int(expires_at)}))
+    def revoke(self, jti: str, expires_at: int, audit: Sequence[AuditEvent] = ()) -> None:
+        """Record a token as revoked (with ``audit``, in one transaction); DynamoDB's TTL removes it after ``expires_at``."""
+        put = {"TableName": self._table, "Item": to_item({"jti": jti, TTL_ATTRIBUTE: int(expires_at)})}
+        write_with_audit(self._db, "Put", put, audit)
 
     def is_revoked(self, jti: str) -> bool:
         """True when the token was revoked."""

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from models.audit import AuditEvent, write_with_audit
 from models.clock import iso
 from models.store.dynamo import (
     DynamoDB,
-    conditional_update,
-    from_item,
     put_new_item,
     read_item,
     to_item,
-    translate_errors,
 )
 from models.store.errors import NotFound, StoreUnavailable
 from models.store.item_keys import TENANT_ID_PATTERN, tenant_key
@@ -70,21 +68,19 @@ class TenantRepository:
             raise NotFound("tenant not found")
         return _tenant(item)
 
-    def set_rate_limit(self, tenant_id: str, rate_limit: int) -> Tenant:
-        """Change a tenant's requests-per-minute figure; NotFound if there is no such tenant."""
-        with translate_errors():
-            response = conditional_update(
-                self._db.client,
-                TableName=self._table,
-                Key=to_item(tenant_key(tenant_id)),
-                UpdateExpression="SET rate_limit = :limit",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues=to_item({":limit": rate_limit}),
-                ReturnValues="ALL_NEW",
-            )
-        if response is None:
+    def set_rate_limit(self, tenant_id: str, rate_limit: int, audit: Sequence[AuditEvent] = ()) -> Tenant:
+        """Change a tenant's requests-per-minute figure (with ``audit``, in one transaction); NotFound if none."""
+        tenant = self.get(tenant_id)
+        update = {
+            "TableName": self._table,
+            "Key": to_item(tenant_key(tenant_id)),
+            "UpdateExpression": "SET rate_limit = :limit",
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeValues": to_item({":limit": rate_limit}),
+        }
+        if not write_with_audit(self._db, "Update", update, audit):
             raise NotFound("tenant not found")
-        return _tenant(from_item(response["Attributes"]))
+        return replace(tenant, rate_limit=rate_limit)
 
 
 def _tenant(values: dict[str, Any]) -> Tenant:

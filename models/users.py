@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from models.audit import AuditEvent, put_actions, write_with_audit
 from models.clock import iso
 from models.store.dynamo import (
     TENANT_INDEX,
     DynamoDB,
     TransactionCancelled,
     backoff,
-    conditional_update,
     from_item,
     put_new_item,
     query_tenant_index,
@@ -53,6 +53,10 @@ class User:
     session_generation: int = 0
 
 
+class _GenerationMoved(Exception):
+    """The user's session generation moved on since it was read (another sign-out, a disable)."""
+
+
 class UserRepository:
     """User items of the accounts table and the ``by_tenant`` index over them."""
 
@@ -61,8 +65,13 @@ class UserRepository:
         self._now = now
         self._table = db.table_name(ACCOUNTS.name)
 
-    def create(self, tenant_id: str, username: str, password_hash: str, role: str) -> User:
-        """Create a user; Conflict if the username is taken in any case, in any tenant."""
+    def create(
+        self, tenant_id: str, username: str, password_hash: str, role: str, audit: Sequence[AuditEvent] = ()
+    ) -> User:
+        """Create a user; Conflict if the username is taken in any case, in any tenant.
+
+        ``audit`` events (naming the new user) are written in the same transaction.
+        """
         now = iso(self._now())
         user = User(
             user_id=new_user_id(),
@@ -76,7 +85,18 @@ class UserRepository:
         )
         item = {**user_key(username), **tenant_users_index_key(tenant_id, user.user_id), **user_item(user)}
         # The casefolded username is the key, so "the key is new" is the uniqueness rule.
-        put_new_item(self._db, self._table, item, conflict="username is already taken")
+        if not audit:
+            put_new_item(self._db, self._table, item, conflict="username is already taken")
+            return user
+        put = {
+            "Put": {"TableName": self._table, "Item": to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}
+        }
+        try:
+            transact_write(self._db.client, [put, *put_actions(self._db, (e.about(user.user_id) for e in audit))])
+        except TransactionCancelled as exc:
+            if exc.failed_condition(0):
+                raise Conflict("username is already taken") from exc
+            raise
         return user
 
     def find_by_username(self, username: str) -> User | None:
@@ -117,6 +137,7 @@ class UserRepository:
         role: str | None = None,
         disabled: bool | None = None,
         acting_admin: User | None = None,
+        audit: Sequence[AuditEvent] = (),
     ) -> User:
         """Change role and/or disabled flag, and the same on every live API key of the user, atomically.
 
@@ -140,6 +161,7 @@ class UserRepository:
                 self._key_creator_update(entry["digest"], updated.role, updated.disabled)
                 for entry in current.api_keys.values()
             ]
+            actions += put_actions(self._db, audit)
             if acting_admin is not None:
                 actions.append(self._still_active_admin(acting_admin))
             try:
@@ -167,33 +189,57 @@ class UserRepository:
             }
         }
 
-    def end_sessions(self, user: User) -> User:
+    def end_sessions(self, user: User, audit: Sequence[AuditEvent] = ()) -> User:
         """Move the user's session generation on: every refresh token and dashboard session issued
-        before now stops working (access tokens live out their 15 minutes). One conditional write."""
-        return self._set_on_this_user(
-            user, "session_generation = if_not_exists(session_generation, :zero) + :one", {":zero": 0, ":one": 1}
-        )
+        before now stops working (access tokens live out their 15 minutes). One conditional write,
+        with ``audit`` in its transaction."""
+        for attempt in range(UPDATE_ATTEMPTS):
+            try:
+                return self._set_on_this_user(
+                    user, {"session_generation": user.session_generation + 1}, audit, from_generation=True
+                )
+            except _GenerationMoved:
+                user = self.reload(user)  # another sign-out (or a disable) moved it first: from there
+                backoff(attempt)
+        raise Conflict("the user changed concurrently; retry")
 
-    def set_password_hash(self, user: User, password_hash: str) -> User:
+    def set_password_hash(self, user: User, password_hash: str, audit: Sequence[AuditEvent] = ()) -> User:
         """Replace a user's stored password hash (used to upgrade hashing parameters)."""
-        return self._set_on_this_user(user, "password_hash = :hash", {":hash": password_hash})
+        return self._set_on_this_user(user, {"password_hash": password_hash}, audit)
 
-    def _set_on_this_user(self, user: User, assignment: str, values: dict[str, Any]) -> User:
-        # One conditional UpdateItem of the user's item (and its updated_at); NotFound if it is gone.
-        with translate_errors():
-            response = conditional_update(
-                self._db.client,
-                TableName=self._table,
-                Key=to_item(user_key(user.username)),
-                UpdateExpression=f"SET {assignment}, updated_at = :now",
-                # The same username may since belong to a new user: only touch this one.
-                ConditionExpression="user_id = :uid",
-                ExpressionAttributeValues=to_item({**values, ":now": iso(self._now()), ":uid": user.user_id}),
-                ReturnValues="ALL_NEW",
-            )
-        if response is None:
-            raise NotFound("user not found")
-        return user_from_item(from_item(response["Attributes"]))
+    def _set_on_this_user(
+        self, user: User, fields: dict[str, Any], audit: Sequence[AuditEvent], *, from_generation: bool = False
+    ) -> User:
+        # One conditional write of the user's item (and its updated_at), in a transaction with its
+        # audit events when there are any; NotFound if the user is gone. With ``from_generation``,
+        # only while the session generation is still the one ``user`` holds (_GenerationMoved).
+        changes = {**fields, "updated_at": iso(self._now())}
+        names = {f"#f{index}": name for index, name in enumerate(changes)}
+        values = {f":v{index}": value for index, value in enumerate(changes.values())}
+        # The same username may since belong to a new user: only touch this one.
+        condition = "user_id = :uid"
+        values[":uid"] = user.user_id
+        if from_generation:
+            values[":gen"] = user.session_generation
+            unset = " OR attribute_not_exists(session_generation)" if user.session_generation == 0 else ""
+            condition += f" AND (session_generation = :gen{unset})"
+        update = {
+            "TableName": self._table,
+            "Key": to_item(user_key(user.username)),
+            "UpdateExpression": "SET "
+            + ", ".join(f"{name} = {value}" for name, value in zip(names, values, strict=False)),
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": to_item(values),
+        }
+        if not write_with_audit(self._db, "Update", update, audit):
+            current = self.find_by_username(user.username)
+            if current is None or current.user_id != user.user_id:
+                raise NotFound("user not found")
+            if from_generation:
+                raise _GenerationMoved()
+            raise Conflict("the user changed concurrently; retry")
+        return replace(user, **changes)
 
     def delete(self, user: User) -> None:
         """Delete a user and stop every API key they created, in one transaction."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, url_for
 
 from handlers.api.api_keys_schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyOut, ApiKeyRotate
+from handlers.web.audit import key_created, key_revoked, key_rotated
 from handlers.web.context import repositories
 from handlers.web.endpoint import BEARER, endpoint, json_response
 from handlers.web.errors import InvalidRequest, Unauthorized
@@ -44,6 +45,7 @@ def create_key(body: ApiKeyCreate) -> Response:
             now=now,
             permissions=tuple(body.permissions) if body.permissions is not None else None,
             expires_at=body.expires_at,
+            audit=[key_created(body.name)],
         )
     except NotFound as exc:
         raise Unauthorized("The token's user no longer exists") from exc
@@ -76,7 +78,8 @@ def get_key(key_id: str) -> Response:
 def revoke_key(key_id: str) -> Response:
     """Revoke a key, effective at once everywhere; revoking it again changes nothing."""
     repos = repositories()
-    repos.api_keys.revoke(visible_key(repos.api_keys, current_principal(), key_id), repos.now())
+    key = visible_key(repos.api_keys, current_principal(), key_id)
+    repos.api_keys.revoke(key, repos.now(), audit=[key_revoked(key)])
     return Response(status=204)
 
 
@@ -94,7 +97,11 @@ def rotate_key(key_id: str, body: ApiKeyRotate) -> Response:
     repos = repositories()
     old = rotatable_key(repos.api_keys, current_principal(), key_id)
     key, secret = repos.api_keys.rotate(
-        old, grace_seconds=body.grace_seconds, prefix=key_prefix(repos.settings.is_production), now=repos.now()
+        old,
+        grace_seconds=body.grace_seconds,
+        prefix=key_prefix(repos.settings.is_production),
+        now=repos.now(),
+        audit=[key_rotated(old, body.grace_seconds)],
     )
     return _created(key, secret)
 

@@ -7,14 +7,16 @@ from flask_jwt_extended import create_access_token, create_refresh_token
 
 from handlers.api.auth_schemas import AccessToken, LoginRequest, TokenPair
 from handlers.ratelimit import login_limits, slow_down_if_targeted
+from handlers.web.audit import audit_event, record_login, user_actor
 from handlers.web.context import repositories, request_state
 from handlers.web.endpoint import BEARER, endpoint, json_response
 from handlers.web.errors import Unauthorized
-from handlers.web.principal import caller_account, refresh_token_account, refresh_token_claims
+from handlers.web.principal import caller_account, presented_token_type, refresh_token_account, refresh_token_claims
 from handlers.web.schemas import ErrorEnvelope
 from handlers.web.security_headers import NO_STORE
 from handlers.web.tokens import ACCESS_TOKEN_SECONDS
-from models.accounts.credentials import BAD_CREDENTIALS, check_credentials
+from models.accounts.credentials import BAD_CREDENTIALS, check_login
+from models.audit import Actor
 from models.users import User
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
@@ -34,10 +36,14 @@ def _attempted_username() -> object:
 def login(body: LoginRequest) -> Response:
     """Exchange a username and password for an access and a refresh token."""
     slow_down_if_targeted(body.username)
-    user = check_credentials(repositories().users, body.username, body.password)
+    checked = check_login(repositories().users, body.username, body.password)
+    user = checked.user
     if user is None:
+        if checked.account is not None:
+            record_login(checked.account, body.username, succeeded=False, via="api")
         raise Unauthorized(BAD_CREDENTIALS, code="invalid_credentials")
     request_state().log_tenant = user.tenant_id
+    record_login(user, body.username, succeeded=True, via="api")
     tokens = TokenPair(
         access_token=_access_token(user),
         refresh_token=create_refresh_token(
@@ -65,8 +71,16 @@ def refresh() -> Response:
 def logout() -> Response:
     """Revoke the refresh token presented; later refreshes with it get 401."""
     claims = refresh_token_claims()
-    request_state().log_tenant = claims.get("tid")
-    repositories().revoked_tokens.revoke(str(claims["jti"]), int(claims["exp"]))
+    tenant_id = str(claims.get("tid"))
+    request_state().log_tenant = tenant_id
+    event = audit_event(
+        "auth.logout",
+        tenant_id=tenant_id,
+        actor=Actor(str(claims.get("sub")), str(claims.get("usr")), "refresh_token"),
+        target_type="user",
+        target_id=str(claims.get("sub")),
+    )
+    repositories().revoked_tokens.revoke(str(claims["jti"]), int(claims["exp"]), audit=[event])
     return Response(status=204, headers=NO_STORE)
 
 
@@ -75,8 +89,16 @@ def logout() -> Response:
 def logout_all() -> Response:
     """Sign out everywhere: every refresh token and dashboard session of the caller issued before now ends."""
     user = caller_account()
-    repositories().users.end_sessions(user)
     request_state().log_tenant = user.tenant_id
+    auth = "refresh_token" if presented_token_type() == "refresh" else "jwt"
+    event = audit_event(
+        "auth.logout_all",
+        tenant_id=user.tenant_id,
+        actor=user_actor(user, auth),
+        target_type="user",
+        target_id=user.user_id,
+    )
+    repositories().users.end_sessions(user, audit=[event])
     return Response(status=204, headers=NO_STORE)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, url_for
 
 from handlers.api.users_schemas import Me, UserCreate, UserList, UserOut, UserUpdate
+from handlers.web.audit import audit_event, events_about
 from handlers.web.context import repositories
 from handlers.web.endpoint import API_KEY, BEARER, endpoint, json_response
 from handlers.web.errors import InvalidRequest
@@ -42,7 +43,10 @@ def me() -> Response:
 def create_user(body: UserCreate) -> Response:
     """Create a user in the caller's tenant (the tenant is never taken from the body)."""
     tenant_id = current_principal().tenant_id
-    user = repositories().users.create(tenant_id, body.username, hash_password(body.password), body.role)
+    created = audit_event("user.created", target_type="user", details={"role": body.role, "username": body.username})
+    user = repositories().users.create(
+        tenant_id, body.username, hash_password(body.password), body.role, audit=[created]
+    )
     location = url_for("users.get_user", user_id=user.user_id)
     return json_response(UserOut.of(user), status=201, headers={"Location": location})
 
@@ -76,5 +80,12 @@ def update_user(user_id: str, body: UserUpdate) -> Response:
     """Change a user's role or disabled flag."""
     if body.role is None and body.disabled is None:
         raise InvalidRequest("Nothing to change: send role and/or disabled")
-    user = change_user(repositories().users, current_principal(), user_id, role=body.role, disabled=body.disabled)
+    user = change_user(
+        repositories().users,
+        current_principal(),
+        user_id,
+        role=body.role,
+        disabled=body.disabled,
+        audit=events_about("user", user_id),
+    )
     return json_response(UserOut.of(user))

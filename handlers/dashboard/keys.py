@@ -11,6 +11,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from pydantic import ValidationError
 from werkzeug.wrappers import Response as BaseResponse
 
+from handlers.web.audit import key_created, key_revoked
 from handlers.web.context import repositories
 from handlers.web.errors import InvalidRequest
 from handlers.web.principal import current_principal, require_permission
@@ -93,6 +94,7 @@ def create_key() -> BaseResponse:
             name=body.name,
             prefix=key_prefix(repos.settings.is_production),
             now=repos.now(),
+            audit=[key_created(body.name)],
         )
     except Conflict as exc:
         return _new_key_page(form_id, error=f"The key was not created: {exc}.", status=409)
@@ -106,7 +108,8 @@ def create_key() -> BaseResponse:
 def revoke_key(key_id: str) -> BaseResponse:
     """Revoke a key the caller may manage (404 otherwise), effective at once everywhere."""
     repos = repositories()
-    key = repos.api_keys.revoke(visible_key(repos.api_keys, current_principal(), key_id), repos.now())
+    key = visible_key(repos.api_keys, current_principal(), key_id)
+    key = repos.api_keys.revoke(key, repos.now(), audit=[key_revoked(key)])
     flash(f"Revoked “{key.name}”. Requests that use it are refused from now on.", "success")
     return redirect(url_for(".list_keys"), 303)
 

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Flask, Request, request, session
@@ -22,6 +23,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from handlers.web.context import EXTENSION_KEY, repositories, request_state
 from handlers.web.errors import Forbidden
 from models.accounts.credentials import active_account
+from models.audit import AuditEvent
 from models.users import User
 
 URL_PREFIX = "/dashboard"
@@ -123,11 +125,11 @@ def start_session(user: User) -> None:
     )
 
 
-def end_session() -> None:
-    """Revoke this session's id server-side until it would have expired, and empty the cookie."""
+def end_session(audit: Sequence[AuditEvent] = ()) -> None:
+    """Revoke this session's id server-side until it would have expired (with ``audit``), and empty the cookie."""
     sid, expires_at = session.get("sid"), session.get("exp")
     if isinstance(sid, str) and isinstance(expires_at, int):
-        repositories().revoked_tokens.revoke(sid, expires_at)
+        repositories().revoked_tokens.revoke(sid, expires_at, audit=audit)
     session.clear()
 
 

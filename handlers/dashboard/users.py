@@ -6,6 +6,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from pydantic import ValidationError
 from werkzeug.wrappers import Response as BaseResponse
 
+from handlers.web.audit import audit_event, events_about
 from handlers.web.context import repositories
 from handlers.web.endpoint import validation_details
 from handlers.web.errors import InvalidRequest
@@ -45,8 +46,11 @@ def create_user() -> BaseResponse:
         ]
         return _users_page(errors=problems, status=400)
     try:
+        created = audit_event(
+            "user.created", target_type="user", details={"role": body.role, "username": body.username}
+        )
         user = repositories().users.create(
-            current_principal().tenant_id, body.username, hash_password(body.password), body.role
+            current_principal().tenant_id, body.username, hash_password(body.password), body.role, audit=[created]
         )
     except Conflict:
         return _users_page(errors=[f"The username “{body.username}” is already taken."], status=409)
@@ -67,7 +71,12 @@ def update_user(user_id: str) -> BaseResponse:
         raise InvalidRequest("Nothing to change: choose a role, or disable or enable the user.")
     try:
         updated = change_user(
-            repositories().users, current_principal(), user_id, role=change.role, disabled=change.disabled
+            repositories().users,
+            current_principal(),
+            user_id,
+            role=change.role,
+            disabled=change.disabled,
+            audit=events_about("user", user_id),
         )
     except SelfChangeRefused as exc:
         flash(f"{exc}.", "error")

@@ -25,10 +25,12 @@ from handlers.dashboard.session import (
     start_session,
 )
 from handlers.ratelimit import login_limits, slow_down_if_targeted
+from handlers.web.audit import audit_event, record_login, user_actor
 from handlers.web.context import repositories, request_state
-from models.accounts.credentials import BAD_CREDENTIALS, check_credentials
+from models.accounts.credentials import BAD_CREDENTIALS, check_login
 from models.accounts.inputs import Credentials
 from models.accounts.principal import Principal
+from models.audit import AuditEvent
 from models.roles import API_KEYS_MANAGE, permissions_for
 from models.users import User
 
@@ -93,11 +95,15 @@ def login() -> BaseResponse:
     except ValidationError:
         return _login_page("Enter your username and password.", status=400)
     slow_down_if_targeted(body.username)
-    user = check_credentials(repositories().users, body.username, body.password)
+    checked = check_login(repositories().users, body.username, body.password)
+    user = checked.user
     if user is None:
+        if checked.account is not None:
+            record_login(checked.account, body.username, succeeded=False, via="dashboard")
         return _login_page(BAD_CREDENTIALS, status=401)
-    start_session(user)
     request_state().log_tenant = user.tenant_id
+    record_login(user, body.username, succeeded=True, via="dashboard")
+    start_session(user)
     response = redirect(_home_url(user), 303)
     delete_login_csrf_cookie(response)
     return response
@@ -106,7 +112,9 @@ def login() -> BaseResponse:
 @bp.post("/logout")
 def logout() -> BaseResponse:
     """End the session server-side (its id is revoked) and go back to the login page."""
-    end_session()
+    user = session_user()
+    events = [_signed_out(user, "auth.logout")] if user is not None else []
+    end_session(audit=events)
     flash("You have logged out.", "success")
     return redirect(url_for("dashboard.index"), 303)
 
@@ -122,10 +130,21 @@ def sign_out_everywhere() -> BaseResponse:
     """End every session and refresh token of the user (this one too), then back to the login page."""
     user = session_user()
     if user is not None:
-        repositories().users.end_sessions(user)
+        repositories().users.end_sessions(user, audit=[_signed_out(user, "auth.logout_all")])
     end_session()
     flash("You have signed out everywhere: every session and app login of your account has ended.", "success")
     return redirect(url_for("dashboard.index"), 303)
+
+
+def _signed_out(user: User, action: str) -> AuditEvent:
+    return audit_event(
+        action,
+        tenant_id=user.tenant_id,
+        actor=user_actor(user, "session"),
+        target_type="user",
+        target_id=user.user_id,
+        details={"via": "dashboard"},
+    )
 
 
 def _home_url(user: User) -> str:

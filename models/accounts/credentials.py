@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from models.passwords import hash_password, needs_rehash, verify_password
 from models.store.errors import StoreUnavailable
@@ -13,15 +14,28 @@ log = logging.getLogger(__name__)
 BAD_CREDENTIALS = "Invalid username or password"
 
 
-def check_credentials(users: UserRepository, username: str, password: str) -> User | None:
-    """The active user with this username and password, or None (the API's and the dashboard's login)."""
-    user = users.find_by_username(username)
+@dataclass(frozen=True)
+class LoginCheck:
+    """A login's outcome: the user it signs in (None when refused) and the account the username named."""
+
+    user: User | None
+    account: User | None
+
+
+def check_login(users: UserRepository, username: str, password: str) -> LoginCheck:
+    """Check a username and password (the API's and the dashboard's login); one read, one verification."""
+    account = users.find_by_username(username)
     # Verified even for an unknown user (against a dummy hash) so both answers take as long.
-    password_ok = verify_password(user.password_hash if user else None, password)
-    if user is None or not password_ok or user.disabled:
-        return None
-    _upgrade_hash_if_needed(users, user, password)
-    return user
+    password_ok = verify_password(account.password_hash if account else None, password)
+    if account is None or not password_ok or account.disabled:
+        return LoginCheck(None, account)
+    _upgrade_hash_if_needed(users, account, password)
+    return LoginCheck(account, account)
+
+
+def check_credentials(users: UserRepository, username: str, password: str) -> User | None:
+    """The active user with this username and password, or None."""
+    return check_login(users, username, password).user
 
 
 def active_account(

@@ -22,6 +22,10 @@ Layout (logical name -> physical ``DYNAMODB_TABLE_PREFIX + name``):
 ``idempotency``  key (S: <tenant_id>#<Idempotency-Key>); TTL attribute ``expires_at`` (24 h)
     The request's fingerprint and the first response, written in the same transaction as the message.
 
+``audit_events``  tenant_id (S), event_id (S: evt_ + ULID, time-sortable); TTL attribute ``expires_at``
+    A tenant's security events are one partition sorted by time: newest first is one Query, a time
+    range a key condition. Each is written in the same transaction as the change it records.
+
 ``rate_limits``  key (S); TTL attribute ``expires_at``
     One counter per rate-limit window (``models/rate_limit_storage.py``), e.g. a tenant's minute.
 """
@@ -128,7 +132,14 @@ IDEMPOTENCY = TableSchema(
     ttl_attribute=TTL_ATTRIBUTE,
 )
 
-ALL_TABLES: tuple[TableSchema, ...] = (ACCOUNTS, REVOKED_TOKENS, RATE_LIMITS, MESSAGES, IDEMPOTENCY)
+AUDIT_EVENTS = TableSchema(
+    name="audit_events",
+    keys=(("tenant_id", "HASH"), ("event_id", "RANGE")),
+    attributes=("tenant_id", "event_id"),
+    ttl_attribute=TTL_ATTRIBUTE,
+)
+
+ALL_TABLES: tuple[TableSchema, ...] = (ACCOUNTS, REVOKED_TOKENS, RATE_LIMITS, MESSAGES, IDEMPOTENCY, AUDIT_EVENTS)
 
 
 def create_tables(db: DynamoDB, schemas: tuple[TableSchema, ...] = ALL_TABLES) -> list[str]:

@@ -19,6 +19,7 @@ from tests.conftest import bearer, repositories_of
 BOB_PASSWORD = "bob's long passphrase"
 EXPECTED_TABLES = [
     "cli-fresh-accounts",
+    "cli-fresh-audit_events",
     "cli-fresh-idempotency",
     "cli-fresh-messages",
     "cli-fresh-rate_limits",
@@ -159,11 +160,17 @@ def test_tenants_set_limit_changes_the_limit(cli: Invoke, repos: Repositories, a
     result = cli("tenants", "set-limit", "ACME", "60")  # names are case-insensitive
     assert result.exit_code == 0, result.output
     assert repos.tenants.get("acme").rate_limit == 60
+    # Each change is in the tenant's audit log, by the operator at the command line.
+    changes = repos.audit.page("acme", limit=10, action="tenant.rate_limit_changed").items
+    assert [event.details for event in changes] == [{"from": 5, "to": 60}, {"from": 200, "to": 5}]
+    assert changes[0].actor.auth == "cli" and changes[0].actor.username.startswith("cli:")
+    assert changes[0].target_type == "tenant" and changes[0].target_id == "acme"
 
 
 def test_tenants_set_limit_on_an_unknown_tenant_fails(cli: Invoke, repos: Repositories, acme: None) -> None:
     result = cli("tenants", "set-limit", "nope", "5")
     assert_failed(result, "Error: no tenant named 'nope'")
+    assert repos.audit.page("acme", limit=10).items == []
     with pytest.raises(NotFound):
         repos.tenants.get("nope")
     assert repos.tenants.get("acme").rate_limit == 200

@@ -126,7 +126,11 @@ def test_user_creation(client, repos, admin, injector, fault):
         )
 
     steps = check_every_step(injector, make_flow, fault)
-    assert "PutItem:accounts" in steps
+    assert "TransactWriteItems:accounts+audit_events" in steps
+    # The audit record went with its change, every time: one user.created per user, none for the faults.
+    created = {user.user_id for user in repos.users.list_for_tenant("acme") if user.username.startswith("new-user-")}
+    recorded = repos.audit.page("acme", limit=200, action="user.created").items
+    assert created and sorted(event.target_id for event in recorded) == sorted(created)
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
@@ -143,10 +147,12 @@ def test_key_creation(client, repos, make_user, login, injector, fault):
         )
 
     steps = check_every_step(injector, make_flow, fault)
-    assert "TransactWriteItems:accounts" in steps
+    assert "TransactWriteItems:accounts+audit_events" in steps
     # Every key the user holds is in their list of live keys, and no list entry lacks its key.
     user = repos.users.find_by_username("maria")
     assert {key.key_id for key in repos.api_keys.list_for_tenant("acme")} == set(user.api_keys)
+    recorded = repos.audit.page("acme", limit=200, action="api_key.created").items
+    assert sorted(event.target_id for event in recorded) == sorted(user.api_keys)
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
@@ -164,7 +170,7 @@ def test_role_change_propagated_to_keys(client, repos, make_user, login, admin, 
         )
 
     steps = check_every_step(injector, make_flow, fault)
-    assert "TransactWriteItems:accounts" in steps
+    assert "TransactWriteItems:accounts+audit_events" in steps
     # The user and every key agree: no half-applied change survived any fault.
     role = repos.users.find_by_username("maria").role
     for key in keys:
@@ -199,7 +205,7 @@ def test_key_revocation(client, repos, admin, make_key, injector, fault):
         )
 
     steps = check_every_step(injector, make_flow, fault)
-    assert "TransactWriteItems:accounts" in steps
+    assert "TransactWriteItems:accounts+audit_events" in steps
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))

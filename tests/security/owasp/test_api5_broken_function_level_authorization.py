@@ -24,6 +24,7 @@ MATRIX = {
     "GET /messages":              (200, 200, 200, 200, 200, 200, 401),
     "GET /messages/{message}":    (200, 200, 200, 200, 200, 200, 401),
     "POST /auth/logout-all":      (204, 204, 204, 403, 403, 403, 401),
+    "GET /audit-events":          (200, 403, 403, 403, 403, 403, 401),
 }  # fmt: skip
 
 BODIES = {

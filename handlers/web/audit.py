@@ -1,0 +1,124 @@
+"""Audit events as the web sees them: the acting principal, the client's IP and User-Agent, the request id."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import request
+from limits import RateLimitItemPerMinute
+from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter
+
+from handlers.web.client_ip import client_ip
+from handlers.web.context import repositories, request_state
+from models.api_keys import ApiKey
+from models.audit import Actor, AuditEvent, Origin
+from models.store.errors import StoreUnavailable
+from models.users import User
+
+log = logging.getLogger(__name__)
+
+# Failed logins written per account and minute in this process: a flood of wrong passwords is
+# refused and counted by the login limits either way, but cannot run up the audit table.
+_failed_login_records = FixedWindowRateLimiter(MemoryStorage())
+
+
+def audit_event(
+    action: str,
+    *,
+    tenant_id: str | None = None,
+    actor: Actor | None = None,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    outcome: str = "success",
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """An event of this request: by its principal (or ``actor``), in its tenant (or ``tenant_id``)."""
+    principal = request_state().principal
+    if actor is None:
+        actor = (
+            Actor(principal.user_id, principal.username, principal.auth, principal.key_id)
+            if principal is not None
+            else Actor()
+        )
+    tenant = tenant_id or (principal.tenant_id if principal is not None else None)
+    if tenant is None:
+        raise ValueError("an audit event needs a tenant")
+    return repositories().audit.event(
+        tenant,
+        action,
+        actor,
+        request_origin(),
+        target_type=target_type,
+        target_id=target_id,
+        outcome=outcome,
+        details=details,
+    )
+
+
+def events_about(target_type: str, target_id: str) -> Callable[[str, dict[str, Any]], AuditEvent]:
+    """A maker of this request's events about one target: ``make(action, details)``."""
+
+    def make(action: str, details: dict[str, Any]) -> AuditEvent:
+        return audit_event(action, target_type=target_type, target_id=target_id, details=details)
+
+    return make
+
+
+def key_created(name: str) -> AuditEvent:
+    """``api_key.created``: the new key's id is filled in by the write that creates it."""
+    return audit_event("api_key.created", target_type="api_key", details={"name": name})
+
+
+def key_rotated(old: ApiKey, grace_seconds: int) -> AuditEvent:
+    """``api_key.rotated`` of ``old``: the replacement's id is added by the write that creates it."""
+    return audit_event(
+        "api_key.rotated", target_type="api_key", target_id=old.key_id, details={"grace_seconds": grace_seconds}
+    )
+
+
+def key_revoked(key: ApiKey) -> AuditEvent:
+    """``api_key.revoked`` of ``key``."""
+    return audit_event("api_key.revoked", target_type="api_key", target_id=key.key_id, details={"name": key.name})
+
+
+def user_actor(user: User, auth: str) -> Actor:
+    """``user`` acting by ``auth`` (password, session, jwt)."""
+    return Actor(user.user_id, user.username, auth)
+
+
+def request_origin() -> Origin:
+    """The client's IP, its User-Agent and this request's id."""
+    return Origin(client_ip(), request.user_agent.string or None, request_state().request_id or None)
+
+
+def record_login(user: User, attempted: str, *, succeeded: bool, via: str) -> None:
+    """Write ``auth.login_succeeded`` or ``auth.login_failed`` for ``user``'s account (``via``: api, dashboard).
+
+    No sign-in goes unrecorded: when the success cannot be written, StoreUnavailable refuses the
+    login (503). A failure's record is best effort, at most ``AUDIT_FAILED_LOGINS_PER_MINUTE`` per
+    account and minute in this process; it names the username as typed, never the password.
+    """
+    repos = repositories()
+    if not succeeded:
+        per_minute = repos.settings.audit_failed_logins_per_minute
+        if per_minute <= 0 or not _failed_login_records.hit(RateLimitItemPerMinute(per_minute), user.user_id):
+            return
+    event = audit_event(
+        "auth.login_succeeded" if succeeded else "auth.login_failed",
+        tenant_id=user.tenant_id,
+        actor=user_actor(user, "password"),
+        target_type="user",
+        target_id=user.user_id,
+        outcome="success" if succeeded else "failure",
+        details={"via": via, **({} if succeeded else {"username_attempted": attempted})},
+    )
+    if succeeded:
+        repos.audit.record(event)
+        return
+    try:
+        repos.audit.record(event)
+    except StoreUnavailable:
+        log.warning("failed login of user %s not recorded: the audit table did not answer", user.user_id)
