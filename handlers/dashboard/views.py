@@ -27,12 +27,16 @@ from handlers.dashboard.session import (
 from handlers.ratelimit import login_limits, slow_down_if_targeted
 from handlers.web.audit import audit_event, record_login, user_actor
 from handlers.web.context import repositories, request_state
+from handlers.web.principal import current_principal
 from models.accounts.credentials import BAD_CREDENTIALS, check_login
 from models.accounts.inputs import Credentials
 from models.accounts.principal import Principal
 from models.audit import AuditEvent
 from models.roles import API_KEYS_MANAGE, permissions_for
 from models.users import User
+
+# Sign-ins shown on Settings → Account: enough to notice one that was not you.
+RECENT_SIGN_INS = 5
 
 bp = Blueprint(
     "dashboard",
@@ -121,8 +125,12 @@ def logout() -> BaseResponse:
 
 @bp.get("/settings")
 def settings() -> str:
-    """Account details and the way to API Keys (and Users, for admins)."""
-    return render_template("dashboard/settings.html", section="overview")
+    """Account details, your recent sign-ins, and the way to API Keys (and Users, for admins)."""
+    principal = current_principal()
+    sign_ins = repositories().audit.page(
+        principal.tenant_id, limit=RECENT_SIGN_INS, action="auth.login_succeeded", actor_id=principal.user_id
+    )
+    return render_template("dashboard/settings.html", section="overview", sign_ins=sign_ins.items)
 
 
 @bp.post("/settings/sign-out-everywhere")

@@ -111,11 +111,15 @@ def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
     return plain
 
 
-class TransactionCancelled(Exception):
-    """A TransactWriteItems call was cancelled; ``reasons`` has one code per action ('None' if fine)."""
+class TransactionCancelled(Conflict):
+    """A TransactWriteItems call was cancelled; ``reasons`` has one code per action ('None' if fine).
+
+    A Conflict: one that no repository expected (a condition of an action nobody checks, such as an
+    audit record's) reaches the client as 409 "retry", nothing having been written.
+    """
 
     def __init__(self, reasons: list[str]) -> None:
-        super().__init__(", ".join(reasons))
+        super().__init__("the change met a concurrent one and was not made; retry")
         self.reasons = reasons
 
     def failed_condition(self, index: int) -> bool:

@@ -358,3 +358,46 @@ def test_api_keys_page_fits_a_phone(browser: Any, stack: Stack) -> None:
         screenshot(page, "api-keys-phone.png")
     finally:
         context.close()
+
+
+# --- issue 15: Settings → Security log, and the recent sign-ins on Account ---
+
+
+def test_an_admin_reads_and_filters_the_security_log(tab: Tab, stack: Stack) -> None:
+    # Something to find: the member mints a key through the API, and fails a login once.
+    headers = {"Authorization": f"Bearer {stack.access_token(stack.member)}"}
+    created = requests.post(
+        stack.url("/api/v1/api-keys"), json={"name": "audited key"}, headers=headers, timeout=TIMEOUT
+    )
+    assert created.status_code == 201
+    wrong = {"username": stack.member[0], "password": "definitely not it"}
+    assert requests.post(stack.url("/api/v1/auth/login"), json=wrong, timeout=TIMEOUT).status_code == 401
+
+    page = tab.page
+    log_in(page, stack.admin)
+    page.get_by_role("link", name="Settings", exact=True).click()
+    page.get_by_role("navigation", name="Settings").get_by_role("link", name="Security log", exact=True).click()
+    sync_api.expect(page.get_by_role("heading", name="Security log", exact=True)).to_be_visible()
+    events = page.locator("#security-events")
+    sync_api.expect(events.get_by_role("row").filter(has_text="audited key")).to_have_count(1)
+    sync_api.expect(events.get_by_role("row").filter(has_text="auth.login_failed")).not_to_have_count(0)
+    assert "definitely not it" not in page.content()
+
+    page.get_by_label("Event", exact=True).select_option("api_key.created")
+    page.get_by_label("Person", exact=True).select_option(label=stack.member[0])
+    page.get_by_role("button", name="Show events").click()
+    rows = page.locator("#security-events tbody tr")
+    sync_api.expect(rows.filter(has_text="audited key")).to_have_count(1)
+    sync_api.expect(rows.filter(has_text="auth.login")).to_have_count(0)
+    screenshot(page, "security-log.png")
+
+
+def test_a_member_sees_their_sign_ins_but_not_the_log(tab: Tab, stack: Stack, browser: Any) -> None:
+    page = tab.page
+    log_in(page, stack.member)
+    page.get_by_role("link", name="Settings", exact=True).click()
+    settings_nav = page.get_by_role("navigation", name="Settings")
+    sync_api.expect(settings_nav.get_by_role("link", name="Security log", exact=True)).to_have_count(0)
+    sign_ins = page.locator("#recent-sign-ins tbody tr")
+    sync_api.expect(sign_ins.filter(has_text="Dashboard").first).to_be_visible()
+    assert page.goto("/dashboard/settings/security-log").status == 403
