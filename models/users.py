@@ -28,6 +28,8 @@ from models.store.tables import ACCOUNTS
 
 # Optimistic-concurrency retries when a key is created while the user changes.
 UPDATE_ATTEMPTS = 5
+# Moves a user's session generation on (with values :zero and :one): every credential stamped before dies.
+NEXT_SESSION_GENERATION = "session_generation = if_not_exists(session_generation, :zero) + :one"
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class User:
     ``api_keys`` maps the id of each live key the user created to ``{"digest", "expires_epoch"}``;
     ``keys_version`` changes with every write to it, so writers can detect each other.
     ``session_generation`` is stamped into every refresh token and dashboard session; moving it on
-    (disable; later a password change or "sign out everywhere") ends every one issued before.
+    (disable, a password change or reset, "sign out everywhere") ends every one issued before.
     """
 
     user_id: str
@@ -170,24 +172,39 @@ class UserRepository:
     def end_sessions(self, user: User) -> User:
         """Move the user's session generation on: every refresh token and dashboard session issued
         before now stops working (access tokens live out their 15 minutes). One conditional write."""
-        return self._set_on_this_user(
-            user, "session_generation = if_not_exists(session_generation, :zero) + :one", {":zero": 0, ":one": 1}
-        )
+        return self._set_on_this_user(user, NEXT_SESSION_GENERATION, {":zero": 0, ":one": 1})
+
+    def change_password(self, user: User, password_hash: str) -> User:
+        """Set a new password hash and move the session generation on (as ``end_sessions``), in one write.
+
+        Only while the stored hash is still ``user.password_hash`` (the one a current password was
+        checked against): Conflict if another change came first, NotFound if the user is gone.
+        """
+        assignment = f"password_hash = :hash, {NEXT_SESSION_GENERATION}"
+        values: dict[str, Any] = {":hash": password_hash, ":zero": 0, ":one": 1}
+        condition = "user_id = :uid"
+        if user.password_hash is not None:
+            condition, values[":seen"] = f"{condition} AND password_hash = :seen", user.password_hash
+        try:
+            return self._set_on_this_user(user, assignment, values, condition)
+        except NotFound:
+            self.reload(user)  # NotFound still if the user is gone (a read only on this rare path)
+            raise Conflict("the password was changed meanwhile; retry") from None
 
     def set_password_hash(self, user: User, password_hash: str) -> User:
         """Replace a user's stored password hash (used to upgrade hashing parameters)."""
         return self._set_on_this_user(user, "password_hash = :hash", {":hash": password_hash})
 
-    def _set_on_this_user(self, user: User, assignment: str, values: dict[str, Any]) -> User:
-        # One conditional UpdateItem of the user's item (and its updated_at); NotFound if it is gone.
+    def _set_on_this_user(self, user: User, assignment: str, values: dict[str, Any], condition: str = "") -> User:
+        # One conditional UpdateItem of the user's item (and its updated_at); NotFound if the condition
+        # fails. The same username may since belong to a new user: the condition always names this id.
         with translate_errors():
             response = conditional_update(
                 self._db.client,
                 TableName=self._table,
                 Key=to_item(user_key(user.username)),
                 UpdateExpression=f"SET {assignment}, updated_at = :now",
-                # The same username may since belong to a new user: only touch this one.
-                ConditionExpression="user_id = :uid",
+                ConditionExpression=condition or "user_id = :uid",
                 ExpressionAttributeValues=to_item({**values, ":now": iso(self._now()), ":uid": user.user_id}),
                 ReturnValues="ALL_NEW",
             )
