@@ -68,7 +68,10 @@ def refresh_token_account() -> User:
             repositories().users, claims.get("usr"), claims.get("sub"), claims.get("tid"), claims.get("gen", 0)
         )
         if account is None:
-            raise Unauthorized("The token's user is disabled, no longer exists, or has signed out everywhere")
+            raise Unauthorized(
+                "The token's user is disabled or no longer exists, or its sessions have ended"
+                " (signed out everywhere, or the password changed)"
+            )
         state.account = account
     return state.account
 

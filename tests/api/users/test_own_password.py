@@ -69,6 +69,8 @@ def test_a_wrong_current_password_is_invalid_credentials_and_changes_nothing(cli
     response = change(client, bearer(tokens["access_token"]), current="not my password")
     error = assert_error(response, 401, "invalid_credentials")
     assert "not my password" not in response.get_data(as_text=True) and "current password" in error["message"]
+    # The access token was fine: the challenge does not call it invalid (RFC 6750), so a client keeps it.
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="nativemessage"'
     assert refresh(client, tokens["refresh_token"]).status_code == 200  # no session ended
     assert log_in(client, "alice", PASSWORD).status_code == 200
     assert_error(log_in(client, "alice", NEW_PASSWORD), 401, "invalid_credentials")
