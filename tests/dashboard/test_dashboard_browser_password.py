@@ -21,6 +21,7 @@ pytestmark = pytest.mark.slow
 
 
 def submit_login(page, username: str, password: str) -> None:
+    """Fill in and send the dashboard's login form, whatever its answer."""
     page.goto("/dashboard")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)

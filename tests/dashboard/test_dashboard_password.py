@@ -33,6 +33,7 @@ def change(
 
 
 def api_login(client: FlaskClient, password: str, username: str = "alice") -> int:
+    """The status of an API login with this password."""
     return client.post("/api/v1/auth/login", json={"username": username, "password": password}).status_code
 
 

@@ -19,10 +19,12 @@ def change(client, headers, current=PASSWORD, new=NEW_PASSWORD, **extra):
 
 
 def refresh(client, token):
+    """POST /auth/refresh with this refresh token."""
     return client.post("/api/v1/auth/refresh", headers=bearer(token))
 
 
 def log_in(client, username, password, **extra):
+    """POST /auth/login with this username and password."""
     return client.post("/api/v1/auth/login", json={"username": username, "password": password}, **extra)
 
 

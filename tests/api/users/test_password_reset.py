@@ -17,6 +17,7 @@ def reset(client, headers, user_id, new=NEW_PASSWORD):
 
 
 def log_in(client, username, password):
+    """POST /auth/login with this username and password."""
     return client.post("/api/v1/auth/login", json={"username": username, "password": password})
 
 
