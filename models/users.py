@@ -28,6 +28,8 @@ from models.store.tables import ACCOUNTS
 
 # Optimistic-concurrency retries when a key is created while the user changes.
 UPDATE_ATTEMPTS = 5
+# Moves a user's session generation on (with values :zero and :one): every credential stamped before dies.
+NEXT_SESSION_GENERATION = "session_generation = if_not_exists(session_generation, :zero) + :one"
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class User:
     ``api_keys`` maps the id of each live key the user created to ``{"digest", "expires_epoch"}``;
     ``keys_version`` changes with every write to it, so writers can detect each other.
     ``session_generation`` is stamped into every refresh token and dashboard session; moving it on
-    (disable; later a password change or "sign out everywhere") ends every one issued before.
+    (disable, a password change or reset, "sign out everywhere") ends every one issued before.
     """
 
     user_id: str
@@ -203,16 +205,39 @@ class UserRepository:
                 backoff(attempt)
         raise Conflict("the user changed concurrently; retry")
 
+    def change_password(self, user: User, password_hash: str, audit: Sequence[AuditEvent] = ()) -> User:
+        """Set a new password hash and move the session generation on (as ``end_sessions``), in one write
+        (with ``audit``, in one transaction).
+
+        Only while the stored hash is still ``user.password_hash`` (the one a current password was
+        checked against): Conflict if another change came first, NotFound if the user is gone.
+        """
+        for attempt in range(UPDATE_ATTEMPTS):
+            fields = {"password_hash": password_hash, "session_generation": user.session_generation + 1}
+            try:
+                return self._set_on_this_user(user, fields, audit, from_generation=True, seen_hash=user.password_hash)
+            except _GenerationMoved:
+                user = self.reload(user)  # a sign-out or a disable moved the generation first; the hash is as seen
+                backoff(attempt)
+        raise Conflict("the user changed concurrently; retry")
+
     def set_password_hash(self, user: User, password_hash: str, audit: Sequence[AuditEvent] = ()) -> User:
         """Replace a user's stored password hash (used to upgrade hashing parameters)."""
         return self._set_on_this_user(user, {"password_hash": password_hash}, audit)
 
     def _set_on_this_user(
-        self, user: User, fields: dict[str, Any], audit: Sequence[AuditEvent], *, from_generation: bool = False
+        self,
+        user: User,
+        fields: dict[str, Any],
+        audit: Sequence[AuditEvent],
+        *,
+        from_generation: bool = False,
+        seen_hash: str | None = None,
     ) -> User:
         # One conditional write of the user's item (and its updated_at), in a transaction with its
         # audit events when there are any; NotFound if the user is gone. With ``from_generation``,
-        # only while the session generation is still the one ``user`` holds (_GenerationMoved).
+        # only while the session generation is still the one ``user`` holds (_GenerationMoved); with
+        # ``seen_hash``, only while the stored password hash is still that one (Conflict).
         changes = {**fields, "updated_at": iso(self._now())}
         names = {f"#f{index}": name for index, name in enumerate(changes)}
         values = {f":v{index}": value for index, value in enumerate(changes.values())}
@@ -223,6 +248,9 @@ class UserRepository:
             values[":gen"] = user.session_generation
             unset = " OR attribute_not_exists(session_generation)" if user.session_generation == 0 else ""
             condition += f" AND (session_generation = :gen{unset})"
+        if seen_hash is not None:
+            values[":seen"] = seen_hash
+            condition += " AND password_hash = :seen"
         update = {
             "TableName": self._table,
             "Key": to_item(user_key(user.username)),
@@ -236,6 +264,8 @@ class UserRepository:
             current = self.find_by_username(user.username)
             if current is None or current.user_id != user.user_id:
                 raise NotFound("user not found")
+            if seen_hash is not None and current.password_hash != seen_hash:
+                raise Conflict("the password was changed meanwhile; retry")
             if from_generation:
                 raise _GenerationMoved()
             raise Conflict("the user changed concurrently; retry")

@@ -177,8 +177,13 @@ def dynamodb_calls(repos: Repositories) -> Iterator[list[str]]:
     prefix = repos.settings.table_prefix
 
     def record(event_name: str, params: dict[str, Any] | None = None, **_kwargs: Any) -> None:
-        table = (params or {}).get("TableName", "")
-        calls.append(f"{event_name.rsplit('.', 1)[-1]}:{table.removeprefix(prefix)}")
+        params = params or {}
+        # A transaction names every table it writes, as "accounts+audit_events".
+        tables = sorted({next(iter(item.values()))["TableName"] for item in params.get("TransactItems", [])})
+        table = "+".join(name.removeprefix(prefix) for name in tables) or params.get("TableName", "").removeprefix(
+            prefix
+        )
+        calls.append(f"{event_name.rsplit('.', 1)[-1]}:{table}")
 
     events = repos.db.client.meta.events
     events.register("before-parameter-build.dynamodb", record)

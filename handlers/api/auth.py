@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
-from flask_jwt_extended import create_access_token, create_refresh_token
 
 from handlers.api.auth_schemas import AccessToken, LoginRequest, TokenPair
 from handlers.ratelimit import login_limits, slow_down_if_targeted
@@ -14,10 +13,9 @@ from handlers.web.errors import Unauthorized
 from handlers.web.principal import caller_account, presented_token_type, refresh_token_account, refresh_token_claims
 from handlers.web.schemas import ErrorEnvelope
 from handlers.web.security_headers import NO_STORE
-from handlers.web.tokens import ACCESS_TOKEN_SECONDS
+from handlers.web.tokens import ACCESS_TOKEN_SECONDS, access_token_for, refresh_token_for
 from models.accounts.credentials import BAD_CREDENTIALS, check_login
 from models.audit import Actor
-from models.users import User
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
 
@@ -45,12 +43,7 @@ def login(body: LoginRequest) -> Response:
     request_state().log_tenant = user.tenant_id
     record_login(user, body.username, succeeded=True, via="api")
     tokens = TokenPair(
-        access_token=_access_token(user),
-        refresh_token=create_refresh_token(
-            identity=user.user_id,
-            additional_claims={"tid": user.tenant_id, "usr": user.username, "gen": user.session_generation},
-        ),
-        expires_in=ACCESS_TOKEN_SECONDS,
+        access_token=access_token_for(user), refresh_token=refresh_token_for(user), expires_in=ACCESS_TOKEN_SECONDS
     )
     return json_response(tokens, headers=NO_STORE)
 
@@ -62,7 +55,7 @@ def refresh() -> Response:
     user = refresh_token_account()
     request_state().log_tenant = user.tenant_id
     return json_response(
-        AccessToken(access_token=_access_token(user), expires_in=ACCESS_TOKEN_SECONDS), headers=NO_STORE
+        AccessToken(access_token=access_token_for(user), expires_in=ACCESS_TOKEN_SECONDS), headers=NO_STORE
     )
 
 
@@ -100,11 +93,3 @@ def logout_all() -> Response:
     )
     repositories().users.end_sessions(user, audit=[event])
     return Response(status=204, headers=NO_STORE)
-
-
-def _access_token(user: User) -> str:
-    token: str = create_access_token(
-        identity=user.user_id,
-        additional_claims={"tid": user.tenant_id, "role": user.role, "usr": user.username},
-    )
-    return token

@@ -1,16 +1,16 @@
 """The web dashboard under /dashboard: log in, Settings, API Keys, Users, log out.
 
 Server-rendered pages over the same repositories and account rules as the API. ``views`` holds the
-blueprint and its own pages, ``keys``, ``users`` and ``security_log`` the Settings sections, ``session`` the login
-session and CSRF tokens, ``pages`` what every page shares (context, security headers, error pages);
-``templates/`` and ``static/`` sit beside them.
+blueprint and its own pages, ``keys``, ``users`` and ``security_log`` the Settings sections, ``password``
+the Account page's Change password form, ``session`` the login session and CSRF tokens, ``pages`` what
+every page shares (context, security headers, error pages); ``templates/`` and ``static/`` sit beside them.
 """
 
 from __future__ import annotations
 
 from flask import Flask
 
-from handlers.dashboard import keys, security_log, users
+from handlers.dashboard import keys, password, security_log, users
 from handlers.dashboard.pages import display_clock, display_date, finish_dashboard_response
 from handlers.dashboard.session import DashboardSessionInterface, session_tenant
 from handlers.dashboard.views import bp
@@ -19,6 +19,7 @@ from handlers.ratelimit.subject import SESSION_TENANT_KEY
 bp.register_blueprint(keys.bp)
 bp.register_blueprint(users.bp)
 bp.register_blueprint(security_log.bp)
+bp.register_blueprint(password.bp)
 
 
 def init_dashboard(app: Flask) -> None:

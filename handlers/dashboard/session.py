@@ -125,6 +125,19 @@ def start_session(user: User) -> None:
     )
 
 
+def continue_session(user: User) -> None:
+    """Keep this browser signed in after its user's own password change moved their session generation on.
+
+    A new session id and CSRF token, stamped with the new generation; the login's expiry stays. The
+    cookie held before (and every other session) still names the old generation, so it opens nothing.
+    """
+    session.update(
+        sid=SESSION_ID_PREFIX + secrets.token_hex(16), gen=user.session_generation, csrf=secrets.token_urlsafe(32)
+    )
+    state = request_state()
+    state.session_user, state.session_checked = user, True
+
+
 def end_session(audit: Sequence[AuditEvent] = ()) -> None:
     """Revoke this session's id server-side until it would have expired (with ``audit``), and empty the cookie."""
     sid, expires_at = session.get("sid"), session.get("exp")

@@ -124,13 +124,19 @@ def logout() -> BaseResponse:
 
 
 @bp.get("/settings")
-def settings() -> str:
+def settings() -> Response:
     """Account details, your recent sign-ins, and the way to API Keys (and Users, for admins)."""
+    return settings_page()
+
+
+def settings_page(status: int = 200, **extra: Any) -> Response:
+    """The Settings → Account page, with ``extra`` template values (a form's problems) and this status."""
     principal = current_principal()
     sign_ins = repositories().audit.page(
         principal.tenant_id, limit=RECENT_SIGN_INS, action="auth.login_succeeded", actor_id=principal.user_id
     )
-    return render_template("dashboard/settings.html", section="overview", sign_ins=sign_ins.items)
+    html = render_template("dashboard/settings.html", section="overview", sign_ins=sign_ins.items, **extra)
+    return Response(html, status=status, mimetype="text/html")
 
 
 @bp.post("/settings/sign-out-everywhere")

@@ -33,7 +33,10 @@ log = logging.getLogger(__name__)
 EXEMPT_ENDPOINTS = frozenset({"health.health", "health.openapi_document"})
 REFRESH_TOKEN_ENDPOINTS = frozenset({"auth.refresh", "auth.logout"})
 # Endpoints with limits of their own (handlers/ratelimit/login.py): flask-limiter always counts these.
-ROUTE_LIMITED_ENDPOINTS = frozenset({"auth.login", "dashboard.login"})
+# A password change checks the current password, so it counts in the login's limits too.
+ROUTE_LIMITED_ENDPOINTS = frozenset(
+    {"auth.login", "dashboard.login", "passwords.change_own_password", "dashboard.password.change_password"}
+)
 # Endpoints that take a user's access or refresh token (sign out everywhere).
 EITHER_TOKEN_ENDPOINTS = frozenset({"auth.logout_all"})
 # Where a dashboard cookie is sent but no session is looked up (static files cost no read).

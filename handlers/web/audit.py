@@ -84,6 +84,18 @@ def key_revoked(key: ApiKey) -> AuditEvent:
     return audit_event("api_key.revoked", target_type="api_key", target_id=key.key_id, details={"name": key.name})
 
 
+def password_changed(user: User, *, via: str) -> AuditEvent:
+    """``user.password_changed`` by ``user`` themselves (``via``: api, dashboard)."""
+    return audit_event(
+        "user.password_changed",
+        tenant_id=user.tenant_id,
+        actor=user_actor(user, "jwt" if via == "api" else "session"),
+        target_type="user",
+        target_id=user.user_id,
+        details={"via": via},
+    )
+
+
 def user_actor(user: User, auth: str) -> Actor:
     """``user`` acting by ``auth`` (password, session, jwt)."""
     return Actor(user.user_id, user.username, auth)

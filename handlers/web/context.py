@@ -42,7 +42,8 @@ class RequestState:
     # The one principal resolver's answer, or the failure it raised (raised again on every ask).
     principal: Principal | None = None
     auth_failure: Exception | None = None
-    # A refresh token's verified claims, and the live account behind it (refresh, logout).
+    # A refresh token's verified claims; the live account behind the request's own token (refresh,
+    # sign out everywhere, a password change).
     refresh_claims: dict[str, Any] | None = None
     account: User | None = None
     # True once the credential was looked up in DynamoDB (not refused on its form alone).

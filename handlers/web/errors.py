@@ -107,7 +107,9 @@ def error_response(
 
 def bearer_challenge(code: str, message: str) -> str:
     """An RFC 6750 challenge; the error attributes only when a credential was presented and failed."""
-    if code == "missing_credentials":
+    if code in ("missing_credentials", "invalid_credentials"):
+        # A wrong username or (current) password is no fault of a token: error="invalid_token" would
+        # tell a client holding a good access token (POST /me/password) to throw it away.
         return f'Bearer realm="{REALM}"'
     description = message.replace('"', "'")
     return f'Bearer realm="{REALM}", error="invalid_token", error_description="{description}"'

@@ -68,7 +68,10 @@ def refresh_token_account() -> User:
             repositories().users, claims.get("usr"), claims.get("sub"), claims.get("tid"), claims.get("gen", 0)
         )
         if account is None:
-            raise Unauthorized("The token's user is disabled, no longer exists, or has signed out everywhere")
+            raise Unauthorized(
+                "The token's user is disabled or no longer exists, or its sessions have ended"
+                " (signed out everywhere, or the password changed)"
+            )
         state.account = account
     return state.account
 
@@ -81,13 +84,30 @@ def caller_account() -> User:
     """
     if presented_token_type() == "refresh":
         return refresh_token_account()
-    principal = current_principal()
-    if principal.auth != "jwt":
-        raise Forbidden("Sign out everywhere with a user's access or refresh token, not an API key")
-    user = active_account(repositories().users, principal.username, principal.user_id, principal.tenant_id)
-    if user is None:
-        raise Unauthorized("The account behind this token is disabled or no longer exists")
-    return user
+    return access_token_account()
+
+
+def access_token_account() -> User:
+    """The live account of this request's access token, never an API key's: one read, kept for the request.
+
+    For what only the person may do (sign out everywhere, change their password): 403 for an API key,
+    401 when the account is disabled or gone; a refresh token is refused as by any access-token route.
+    """
+    state = request_state()
+    if state.account is None:
+        principal = current_principal()
+        if principal.auth != "jwt":
+            raise Forbidden("API keys cannot do this; use a user's own access token")
+        user = active_account(repositories().users, principal.username, principal.user_id, principal.tenant_id)
+        if user is None:
+            raise Unauthorized("The account behind this token is disabled or no longer exists")
+        state.account = user
+    return state.account
+
+
+def own_account_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Require a user's own access token naming a live account (``access_token_account``) before the view runs."""
+    return _checked_first(access_token_account, view)
 
 
 def presented_token_type() -> str | None:
@@ -171,10 +191,14 @@ def init_principal(app: Flask) -> None:
 
 def authenticated(view: Callable[..., Any]) -> Callable[..., Any]:
     """Require any authenticated principal."""
+    return _checked_first(current_principal, view)
 
+
+def _checked_first(check: Callable[[], object], view: Callable[..., Any]) -> Callable[..., Any]:
+    # The view runs only once ``check`` has passed (it raises the answer otherwise), before its body is parsed.
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        current_principal()
+        check()
         return view(*args, **kwargs)
 
     return wrapper

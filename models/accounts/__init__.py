@@ -4,5 +4,6 @@
 - ``credentials``: checking a username and password; the live account behind a credential.
 - ``user_changes``: what an admin may change on a user of their tenant.
 - ``key_access``: which API keys a principal may see and manage.
-- ``inputs``: the validated shapes of a new user, login credentials and a new key's name.
+- ``password_change``: changing one's own password, and an admin's reset of another user's.
+- ``inputs``: the validated shapes of a new user, login credentials, a password change and a new key's name.
 """

@@ -53,6 +53,19 @@ class NewUser(AccountInput):
     role: RoleName
 
 
+class PasswordChange(AccountInput):
+    """One's own new password: the current one (checked as a login's is) and a new one the policy accepts."""
+
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: NewPassword
+
+
+class PasswordReset(AccountInput):
+    """An admin's reset of another user's password: a new one the policy accepts."""
+
+    new_password: NewPassword
+
+
 class UserChange(AccountInput):
     """What an admin may change on a user."""
 

@@ -17,6 +17,8 @@ def test_openapi_document_lists_every_route_with_its_models(client):
         ("/api/v1/users", "post"),
         ("/api/v1/users", "get"),
         ("/api/v1/users/{user_id}", "patch"),
+        ("/api/v1/me/password", "post"),
+        ("/api/v1/users/{user_id}/password", "post"),
         ("/api/v1/health", "get"),
         ("/api/v1/api-keys", "post"),
         ("/api/v1/api-keys", "get"),
@@ -34,6 +36,12 @@ def test_openapi_document_lists_every_route_with_its_models(client):
     assert any(name.startswith("TokenPair") for name in schemas)
     assert set(document["components"]["securitySchemes"]) == {"bearerAuth", "apiKey"}
     assert paths["/api/v1/me"]["get"]["security"] == [{"bearerAuth": []}, {"apiKey": []}]
+    # Only a user's own access token changes a password: no API key.
+    change = paths["/api/v1/me/password"]["post"]
+    assert change["security"] == [{"bearerAuth": []}]
+    assert {"200", "400", "401", "403", "429"} <= set(change["responses"])
+    assert paths["/api/v1/users/{user_id}/password"]["post"]["security"] == [{"bearerAuth": []}]
+    assert {"204", "400", "403", "404"} <= set(paths["/api/v1/users/{user_id}/password"]["post"]["responses"])
 
 
 def test_query_parameters_and_security_of_messages_are_documented(client):

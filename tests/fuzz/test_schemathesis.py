@@ -33,6 +33,10 @@ run cannot cut the branch it sits on:
   case that succeeds does) leaves the refresh token of ``/auth/refresh`` alone; later cases get 401;
 - ``POST /auth/logout-all`` gets the access token of another user of the run's tenant (a member), so
   signing out everywhere does not end the admin's refresh token that ``/auth/refresh`` uses;
+- ``POST /me/password`` gets the access token of a user of its own, half of its current passwords
+  are that user's and half of its new ones pass the policy: a change succeeds (and ends only that
+  user's refresh tokens), later ones meet the changed password (401); ``POST /users/{user_id}/password``
+  resets the member's password, whose access token (all that ``/auth/logout-all`` needs) lives on;
 - ``DELETE /api-keys/{key_id}`` is given a different real key than ``GET`` and ``rotate``, so revoking
   it does not turn every rotation into a 409;
 - an admin's own account cannot be changed through ``PATCH /users/{user_id}`` (409), and an API key
@@ -69,8 +73,8 @@ pytestmark = pytest.mark.slow
 WORKERS = 2
 TIMEOUT = 10
 OPENAPI_PATH = "/api/v1/openapi.json"
-# Generated cases per operation and run in schemathesis' fuzzing phase: 17 operations x 2 runs take
-# about a minute on two cores (some 800 requests a run).
+# Generated cases per operation and run in schemathesis' fuzzing phase: 20 operations x 2 runs take
+# about a minute and a quarter on two cores (some 950 requests a run).
 MAX_EXAMPLES = 50
 SEED = 20240808
 # How often a generated id (or login) is replaced by a real one of the run.
@@ -78,6 +82,8 @@ REAL_VALUE_PROBABILITY = 0.5
 # One tenant and admin per run (tenant ids: lowercase letters, digits, hyphens).
 TENANTS = {"jwt": "fuzz-jwt", "api_key": "fuzz-api-key"}
 ADMIN = "fuzz-admin"
+# Generated strings rarely pass the password policy: half of the new passwords are this one.
+NEW_PASSWORD = "a new passphrase the policy accepts"
 
 
 @dataclass
@@ -113,6 +119,8 @@ def stack() -> Iterator[Stack]:
             UNAUTHENTICATED_RATE_LIMIT="100000/minute",
             LOGIN_IP_RATE_LIMIT="100000/minute",
             LOGIN_FAILURE_RATE_LIMIT="100000/minute",
+            # Wrong current passwords of /me/password count as failed logins of its user: no slowdown.
+            LOGIN_USERNAME_FAILURE_CEILING="100000 per 15 minutes",
         )
         check_cli(env, "db", "init")
         for run, tenant in TENANTS.items():
@@ -142,6 +150,7 @@ class Run:
     refresh_token: str
     logout_refresh_token: str
     member_access_token: str
+    password_changer: tuple[str, str]  # the access token and password of /me/password's user
     user_id: str
     key_id: str
     revocable_key_id: str
@@ -156,6 +165,8 @@ class Run:
             return {"Authorization": f"Bearer {self.logout_refresh_token}"}
         if self.name == "jwt" and path == "/api/v1/auth/logout-all":
             return {"Authorization": f"Bearer {self.member_access_token}"}
+        if self.name == "jwt" and path == "/api/v1/me/password":
+            return {"Authorization": f"Bearer {self.password_changer[0]}"}
         return self.credential
 
 
@@ -175,6 +186,10 @@ def run(request: pytest.FixtureRequest, stack: Stack) -> Run:
     member_access = stack.post(
         "/api/v1/auth/login", json={"username": f"fuzz-member@{tenant}", "password": member_password}
     )["access_token"]
+    changer_password = secrets.token_urlsafe(18)
+    changer = {"username": f"fuzz-password@{tenant}", "password": changer_password}
+    stack.post("/api/v1/users", access, json={**changer, "role": "viewer"})
+    changer_access = stack.post("/api/v1/auth/login", json=changer)["access_token"]
     key, revocable_key = (
         stack.post("/api/v1/api-keys", access, json={"name": name}) for name in ("target", "revocable")
     )
@@ -193,6 +208,7 @@ def run(request: pytest.FixtureRequest, stack: Stack) -> Run:
             "refresh_token"
         ],
         member_access_token=member_access,
+        password_changer=(changer_access, changer_password),
         user_id=user["id"],
         key_id=key["id"],
         revocable_key_id=revocable_key["id"],
@@ -217,6 +233,8 @@ def fuzz_schema(stack: Stack, run: Run) -> schemathesis.BaseSchema:
                 "message-id": {"values": [run.message_id]},
                 "username": {"values": [run.username]},
                 "password": {"values": [run.password]},
+                "current-password": {"values": [run.password_changer[1]]},
+                "new-password": {"values": [NEW_PASSWORD]},
             },
             "parameters": {
                 "path.user_id": real("user-id"),
@@ -224,6 +242,8 @@ def fuzz_schema(stack: Stack, run: Run) -> schemathesis.BaseSchema:
                 "path.message_id": real("message-id"),
                 "body.username": real("username"),
                 "body.password": real("password"),
+                "body.current_password": real("current-password"),
+                "body.new_password": real("new-password"),
             },
             "operations": [
                 {

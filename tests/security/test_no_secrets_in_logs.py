@@ -70,6 +70,39 @@ def test_a_full_flow_logs_no_secret(client, repos, make_user, caplog):
     assert repos.signing_secret.get() not in text
 
 
+def test_password_changes_and_resets_log_no_secret(client, repos, make_user, login, caplog):
+    alice, bob = make_user("alice", role="admin"), make_user("bob", role="member")
+    tokens = login(alice)
+    typed = [alice.password, "alice's wrong guess", "alice's second password", "alice's third password"]
+    typed += ["bob's reset password"]
+    with caplog.at_level(logging.DEBUG):
+        for current in typed[1], typed[0]:
+            body = {"current_password": current, "new_password": typed[2]}
+            answer = client.post("/api/v1/me/password", json=body, headers=bearer(tokens["access_token"]))
+        fresh = answer.get_json()
+        body = {"new_password": typed[4]}
+        client.post(f"/api/v1/users/{bob.user_id}/password", json=body, headers=bearer(fresh["access_token"]))
+        # The dashboard's form: a wrong current password, then the right one.
+        login_form = client.get("/dashboard").get_data(as_text=True)
+        client.post(
+            "/dashboard/login",
+            data={"csrf_token": hidden(login_form, "csrf_token"), "username": "alice", "password": typed[2]},
+        )
+        csrf = hidden(client.get("/dashboard/settings").get_data(as_text=True), "csrf_token")
+        for current in typed[1], typed[2]:
+            form = {"csrf_token": csrf, "current_password": current, "new_password": typed[3]}
+            client.post("/dashboard/settings/password", data={**form, "confirm_password": typed[3]})
+
+    for name, password in (("alice", typed[3]), ("bob", typed[4])):  # every change happened
+        assert client.post("/api/v1/auth/login", json={"username": name, "password": password}).status_code == 200
+    text = "\n".join(JsonFormatter().format(record) for record in caplog.records)
+    assert len([r for r in caplog.records if r.name == "nativemessage.request"]) >= 7
+    hashes = [repos.users.find_by_username(name).password_hash for name in ("alice", "bob")]
+    for secret in [*typed, *hashes, fresh["access_token"], fresh["refresh_token"]]:
+        assert secret not in text
+    assert fresh["refresh_token"].split(".")[2] not in text
+
+
 def test_flask_runs_access_log_keeps_the_path_not_the_query(app, caplog):
     # `make run` serves with Werkzeug's development server, whose access line used to show the URL whole.
     from werkzeug.serving import make_server

@@ -70,3 +70,27 @@ def test_disabling_a_user_moves_their_session_generation_on_for_good(repos):
     enabled = repos.users.update(user, disabled=False)
     assert enabled.session_generation == 1 == repos.users.find_by_username("alice").session_generation
     assert repos.users.update(user, role="viewer").session_generation == 1  # other changes leave it
+
+
+def test_a_password_change_sets_the_hash_and_ends_sessions_in_one_conditional_write(repos, dynamodb_calls):
+    repos.tenants.create("acme")
+    user = repos.users.create("acme", "alice", "old-hash", "member")
+    dynamodb_calls.clear()
+    changed = repos.users.change_password(user, "new-hash")
+    assert dynamodb_calls == ["UpdateItem:accounts"]
+    assert (changed.password_hash, changed.session_generation) == ("new-hash", 1)
+    stored = repos.users.find_by_username("alice")
+    assert (stored.password_hash, stored.session_generation) == ("new-hash", 1)
+
+
+def test_a_password_change_over_a_hash_changed_meanwhile_is_a_conflict_and_writes_nothing(repos):
+    repos.tenants.create("acme")
+    seen = repos.users.create("acme", "alice", "old-hash", "member")
+    repos.users.change_password(seen, "someone-elses-hash")  # another change lands first
+    with pytest.raises(Conflict):
+        repos.users.change_password(seen, "late-hash")
+    stored = repos.users.find_by_username("alice")
+    assert (stored.password_hash, stored.session_generation) == ("someone-elses-hash", 1)
+    repos.users.delete(stored)
+    with pytest.raises(NotFound):
+        repos.users.change_password(stored, "hash-of-a-deleted-user")

@@ -161,3 +161,28 @@ def test_events_expire_after_the_configured_retention(app_with):
     repos = repositories_of(app)
     event = repos.audit.page("acme", limit=1).items[0]
     assert event.expires_at == (datetime.fromisoformat(event.time) + timedelta(days=30)).timestamp()
+
+
+def test_password_changes_and_resets_are_recorded_never_the_passwords(client, make_user, login, admin):
+    maria = make_user("maria", role="member")
+    bob = make_user("bob", role="member")
+    changed = client.post(
+        "/api/v1/me/password",
+        json={"current_password": PASSWORD, "new_password": "a brand new passphrase"},
+        headers=bearer(login(maria)["access_token"]),
+    )
+    assert changed.status_code == 200
+    reset = client.post(
+        f"/api/v1/users/{bob.user_id}/password", json={"new_password": "reset by the admin"}, headers=admin
+    )
+    assert reset.status_code == 204
+
+    items = events(client, admin)["items"]
+    by_action = {item["action"]: item for item in items}
+    own = by_action["user.password_changed"]
+    assert own["actor"]["user_id"] == maria.user_id and own["target"] == {"type": "user", "id": maria.user_id}
+    assert own["details"] == {"via": "api"}
+    by_admin = by_action["user.password_reset"]
+    assert by_admin["actor"]["username"] == "admin-acme" and by_admin["target"] == {"type": "user", "id": bob.user_id}
+    text = json.dumps(items)
+    assert "a brand new passphrase" not in text and "reset by the admin" not in text and PASSWORD not in text

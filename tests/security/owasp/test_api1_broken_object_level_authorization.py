@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import assert_error
+from tests.conftest import PASSWORD, assert_error
 
 
 @pytest.mark.parametrize("credential", ["admin-jwt", "member-jwt", "admin-key", "member-key"])
@@ -13,6 +13,7 @@ def test_another_tenants_objects_are_404_everywhere(client, repos, world, creden
     calls = [
         ("get", f"/api/v1/users/{world.globex_user_id}", None),
         ("patch", f"/api/v1/users/{world.globex_user_id}", {"disabled": True}),
+        ("post", f"/api/v1/users/{world.globex_user_id}/password", {"new_password": "a takeover attempt"}),
         ("get", f"/api/v1/api-keys/{world.globex_key_id}", None),
         ("delete", f"/api/v1/api-keys/{world.globex_key_id}", None),
         ("post", f"/api/v1/api-keys/{world.globex_key_id}/rotate", {}),
@@ -28,7 +29,10 @@ def test_another_tenants_objects_are_404_everywhere(client, repos, world, creden
         else:
             assert_error(response, 404, "not_found")
     # Nothing of globex changed.
-    assert repos.users.find_by_username("admin@globex").disabled is False
+    globex_admin = repos.users.find_by_username("admin@globex")
+    assert globex_admin.disabled is False and globex_admin.session_generation == 0
+    login = client.post("/api/v1/auth/login", json={"username": "admin@globex", "password": PASSWORD})
+    assert login.status_code == 200  # its password is as it was
     assert repos.api_keys.get_in_tenant("globex", world.globex_key_id).revoked_at is None
 
 

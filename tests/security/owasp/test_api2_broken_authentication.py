@@ -250,3 +250,27 @@ def test_a_login_form_token_expires(client, make_user, clock):
         "/dashboard/login", data={"csrf_token": token, "username": "alice", "password": alice.password}
     )
     assert response.status_code == 403
+
+
+# --- account security (issue 15) ---
+
+
+def test_a_password_change_ends_a_thiefs_refresh_token_and_dashboard_session(app, client, make_user, login):
+    alice = make_user("alice", role="member")
+    stolen = login(alice)
+    thiefs_browser = app.test_client()
+    assert dashboard_login(thiefs_browser, "alice", PASSWORD).status_code == 303
+    own = login(alice)
+
+    body = {"current_password": PASSWORD, "new_password": "only alice knows this one"}
+    changed = client.post("/api/v1/me/password", json=body, headers=bearer(own["access_token"]))
+
+    assert changed.status_code == 200
+    assert_error(client.post("/api/v1/auth/refresh", headers=bearer(stolen["refresh_token"])), 401, "invalid_token")
+    assert thiefs_browser.get("/dashboard/settings").status_code == 303
+    # A stolen access token (alive for its last minutes) cannot take the account over: the current
+    # password is asked for, and guessing it counts as failed logins.
+    takeover = {"current_password": "a guess", "new_password": "the thief's own password"}
+    attempt = client.post("/api/v1/me/password", json=takeover, headers=bearer(stolen["access_token"]))
+    assert_error(attempt, 401, "invalid_credentials")
+    assert client.post("/api/v1/auth/refresh", headers=bearer(changed.get_json()["refresh_token"])).status_code == 200

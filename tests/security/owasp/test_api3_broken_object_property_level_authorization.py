@@ -30,6 +30,37 @@ def test_fields_a_client_may_not_set_are_refused(client, world, path, body):
     assert_error(client.post(path, json=body, headers=world.headers["admin-jwt"]), 400, "invalid_request")
 
 
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"user_id": "usr_01ARZ3NDEKTSV4RRFFQ69G5FAV"},
+        {"username": "admin@acme"},
+        {"password_hash": "x"},
+        {"role": "admin"},
+    ],
+)
+def test_password_bodies_take_only_the_passwords(client, world, extra):
+    viewer = world.users["viewer"]
+    own = {"current_password": viewer.password, "new_password": "a long enough password", **extra}
+    reset = {"new_password": "a long enough password", **extra}
+    for path, body, headers in (
+        ("/api/v1/me/password", own, world.headers["viewer-jwt"]),
+        (f"/api/v1/users/{viewer.user_id}/password", reset, world.headers["admin-jwt"]),
+    ):
+        assert_error(client.post(path, json=body, headers=headers), 400, "invalid_request")
+    login = client.post("/api/v1/auth/login", json={"username": viewer.username, "password": viewer.password})
+    assert login.status_code == 200  # nothing changed
+    assert client.get("/api/v1/me", headers=world.headers["viewer-jwt"]).get_json()["role"] == "viewer"
+
+
+@pytest.mark.parametrize("new_password", [123456789012345, True, ["a long enough password"], None])
+def test_passwords_are_strings(client, world, new_password):
+    viewer = world.users["viewer"]
+    body = {"current_password": viewer.password, "new_password": new_password}
+    response = client.post("/api/v1/me/password", json=body, headers=world.headers["viewer-jwt"])
+    assert_error(response, 400, "invalid_request")
+
+
 def test_patch_accepts_only_role_and_disabled(client, world):
     target = world.users["viewer"].user_id
     for body in ({"username": "renamed"}, {"tenant_id": "globex"}, {"password_hash": "x"}):

@@ -57,6 +57,20 @@ def test_login_guessing_is_bounded_per_username_and_per_ip(client, make_user):
     assert per_ip[-1] == 429  # 30 attempts per minute per IP, whatever the usernames
 
 
+def test_current_password_guessing_is_bounded_like_login_guessing(client, make_user, login):
+    # A stolen access token must not be an unlimited oracle for the account's password.
+    headers = {"Authorization": f"Bearer {login(make_user('alice'))['access_token']}"}
+    statuses = [
+        client.post(
+            "/api/v1/me/password",
+            json={"current_password": f"g{n}", "new_password": "what the thief wants"},
+            headers=headers,
+        ).status_code
+        for n in range(11)
+    ]
+    assert statuses == [401] * 10 + [429]  # the login's 10 failures per 15 minutes per username and IP
+
+
 # --- found by the outside review (issue 13) ---
 
 

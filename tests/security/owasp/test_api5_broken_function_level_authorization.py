@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import assert_error, bearer
+from tests.conftest import PASSWORD, assert_error, bearer
 
 PRINCIPALS = ["admin-jwt", "member-jwt", "viewer-jwt", "admin-key", "member-key", "viewer-key", "none"]
 
@@ -24,6 +24,8 @@ MATRIX = {
     "GET /messages":              (200, 200, 200, 200, 200, 200, 401),
     "GET /messages/{message}":    (200, 200, 200, 200, 200, 200, 401),
     "POST /auth/logout-all":      (204, 204, 204, 403, 403, 403, 401),
+    "POST /me/password":          (200, 200, 200, 403, 403, 403, 401),
+    "POST /users/{user}/password": (204, 403, 403, 403, 403, 403, 401),
     "GET /audit-events":          (200, 403, 403, 403, 403, 403, 401),
 }  # fmt: skip
 
@@ -33,6 +35,8 @@ BODIES = {
     "POST /api-keys": {"name": "matrix"},
     "POST /api-keys/{own_key}/rotate": {},
     "POST /messages": {"to": "+14155550123", "body": "matrix"},
+    "POST /me/password": {"current_password": PASSWORD, "new_password": "changed in the matrix"},
+    "POST /users/{user}/password": {"new_password": "reset in the matrix"},
 }
 
 CASES = [
@@ -103,3 +107,36 @@ def test_a_key_in_its_grace_period_cannot_be_rotated_again(client, world, make_k
     assert client.get("/api/v1/me", headers={"X-API-Key": old["key"]}).status_code == 200  # still in its grace
     successor = client.post(f"/api/v1/api-keys/{new.get_json()['id']}/rotate", json={}, headers=headers)
     assert successor.status_code == 201  # the replacement is the one to rotate
+
+
+def test_a_member_cannot_reset_another_users_password(client, world):
+    for target in ("admin", "viewer"):
+        account = world.users[target]
+        response = client.post(
+            f"/api/v1/users/{account.user_id}/password",
+            json={"new_password": "taken over by a member"},
+            headers=world.headers["member-jwt"],
+        )
+        assert_error(response, 403, "insufficient_scope")
+        login = client.post("/api/v1/auth/login", json={"username": account.username, "password": account.password})
+        assert login.status_code == 200  # the password is as it was
+
+
+def test_no_api_key_can_change_or_reset_a_password_whatever_its_creators_role(client, world):
+    for principal in ("admin-key", "member-key", "viewer-key"):
+        own = client.post(
+            "/api/v1/me/password",
+            json={"current_password": PASSWORD, "new_password": "set with a key"},
+            headers=world.headers[principal],
+        )
+        assert_error(own, 403, "insufficient_scope")
+        reset = client.post(
+            f"/api/v1/users/{world.users['viewer'].user_id}/password",
+            json={"new_password": "set with a key"},
+            headers=world.headers[principal],
+        )
+        assert_error(reset, 403, "insufficient_scope")
+    for role in ("admin", "viewer"):
+        account = world.users[role]
+        login = client.post("/api/v1/auth/login", json={"username": account.username, "password": account.password})
+        assert login.status_code == 200
