@@ -12,7 +12,7 @@ from handlers.web.principal import current_principal, require_permission
 from handlers.web.schemas import ErrorEnvelope
 from handlers.web.security_headers import NO_STORE
 from models.accounts.key_access import rotatable_key, visible_key, visible_keys
-from models.api_keys import ApiKey
+from models.api_key_record import ApiKey
 from models.key_format import key_prefix
 from models.roles import API_KEYS_MANAGE
 from models.store.errors import NotFound

@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, BaseModel, Field, field_validator
 
 from handlers.web.schemas import StrictModel
 from models.accounts.inputs import NewApiKeyName
-from models.api_keys import ApiKey
+from models.api_key_record import ApiKey
 from models.roles import MESSAGES_READ, MESSAGES_SEND
 
 MAX_GRACE_SECONDS = 7 * 24 * 60 * 60

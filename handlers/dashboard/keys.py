@@ -16,7 +16,7 @@ from handlers.web.errors import InvalidRequest
 from handlers.web.principal import current_principal, require_permission
 from models.accounts.inputs import NewApiKeyName
 from models.accounts.key_access import visible_key, visible_keys
-from models.api_keys import ApiKey
+from models.api_key_record import ApiKey
 from models.key_format import key_prefix
 from models.roles import API_KEYS_MANAGE
 from models.store.errors import Conflict

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from models.accounts.principal import Principal
-from models.api_keys import ApiKey, ApiKeyRepository
+from models.api_key_record import ApiKey
+from models.api_keys import ApiKeyRepository
 from models.store.errors import NotAllowed, NotFound
 
 
