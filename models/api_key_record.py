@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from models.store.item_keys import api_key_id_key, api_key_key, tenant_keys_index_key
+
+KeyStatus = Literal["active", "revoked", "expired"]
+KEY_STATUSES: tuple[KeyStatus, ...] = get_args(KeyStatus)
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,7 @@ class ApiKey:
             return False
         return self.expires_at is None or datetime.fromisoformat(self.expires_at) > now
 
-    def status(self, now: datetime) -> Literal["active", "expired", "revoked"]:
+    def status(self, now: datetime) -> KeyStatus:
         """``active``, ``revoked`` or ``expired``, as the listing shows it."""
         if self.revoked_at is not None:
             return "revoked"

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from models.api_key_record import ApiKey, id_item, key_from_item, key_item
+from models.api_key_record import ApiKey, KeyStatus, id_item, key_from_item, key_item
 from models.clock import iso
 from models.key_format import generate_key, key_digest, prefix_hint
 from models.store.dynamo import (
@@ -23,6 +23,7 @@ from models.store.dynamo import (
 from models.store.errors import Conflict, NotFound
 from models.store.item_keys import api_key_id_key, api_key_key, is_api_key_id, new_api_key_id
 from models.store.tables import ACCOUNTS
+from models.store.tenant_index import IndexPage, page_tenant_index
 from models.users import UPDATE_ATTEMPTS, User, UserRepository
 
 # A user's live keys are rewritten in one transaction (at most 100 actions) when their role changes.
@@ -143,6 +144,38 @@ class ApiKeyRepository:
         """A tenant's keys, oldest first; only one user's with ``created_by``."""
         keys = (key_from_item(item) for item in query_tenant_index(self._db, self._table, tenant_id, "KEY#"))
         return [key for key in keys if created_by is None or key.created_by == created_by]
+
+    def list_page(
+        self,
+        tenant_id: str,
+        *,
+        now: datetime,
+        limit: int,
+        after: str | None = None,
+        created_by: str | None = None,
+        status: KeyStatus | None = None,
+        newest_first: bool = False,
+    ) -> IndexPage[ApiKey]:
+        """Up to ``limit`` of a tenant's keys after the key id ``after`` (oldest first by default);
+        only ``created_by``'s, only those whose status at ``now`` is ``status``, when given."""
+
+        def wanted(key: ApiKey) -> bool:
+            return (created_by is None or key.created_by == created_by) and (
+                status is None or key.status(now) == status
+            )
+
+        filtered = created_by is not None or status is not None
+        return page_tenant_index(
+            self._db,
+            self._table,
+            tenant_id,
+            "KEY#",
+            key_from_item,
+            limit=limit,
+            after=after,
+            descending=newest_first,
+            keep=wanted if filtered else None,
+        )
 
     def revoke(self, key: ApiKey, now: datetime) -> ApiKey:
         """Revoke a key at once; revoking a revoked key changes nothing."""

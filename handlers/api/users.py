@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, url_for
 
-from handlers.api.users_schemas import Me, UserCreate, UserList, UserOut, UserUpdate
+from handlers.api.users_schemas import Me, UserCreate, UserList, UserListQuery, UserOut, UserUpdate
 from handlers.web.context import repositories
+from handlers.web.cursors import next_cursor, start_after
 from handlers.web.endpoint import API_KEY, BEARER, endpoint, json_response
 from handlers.web.errors import InvalidRequest
 from handlers.web.principal import authenticated, current_principal, require_permission
@@ -13,6 +14,7 @@ from handlers.web.schemas import ErrorEnvelope
 from models.accounts.user_changes import change_user
 from models.passwords import hash_password
 from models.roles import USERS_MANAGE
+from models.store.item_keys import is_user_id
 
 bp = Blueprint("users", __name__, url_prefix="/api/v1")
 
@@ -49,11 +51,14 @@ def create_user(body: UserCreate) -> Response:
 
 @bp.get("/users")
 @require_permission(USERS_MANAGE)
-@endpoint(responses={200: UserList}, tags=("users",), security=[BEARER])
-def list_users() -> Response:
-    """Every user of the caller's tenant."""
-    users = repositories().users.list_for_tenant(current_principal().tenant_id)
-    return json_response(UserList(items=[UserOut.of(user) for user in users]))
+@endpoint(query=UserListQuery, responses={200: UserList}, tags=("users",), security=[BEARER])
+def list_users(query: UserListQuery) -> Response:
+    """The users of the caller's tenant, oldest first, ``limit`` at a time."""
+    tenant_id = current_principal().tenant_id
+    after = start_after(tenant_id, query.cursor, is_user_id)
+    page = repositories().users.list_page(tenant_id, limit=query.limit, after=after)
+    items = [UserOut.of(user) for user in page.items]
+    return json_response(UserList(items=items, next_cursor=next_cursor(tenant_id, page.resume_after)))
 
 
 @bp.get("/users/<user_id>")
