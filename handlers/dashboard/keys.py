@@ -1,4 +1,4 @@
-"""Settings → API Keys: list, generate (the key shown once), revoke — with the API's own rules."""
+"""Settings → API Keys: list (paged, filtered by status), generate (the key shown once), revoke — with the API's own rules."""
 
 from __future__ import annotations
 
@@ -11,21 +11,24 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from pydantic import ValidationError
 from werkzeug.wrappers import Response as BaseResponse
 
+from handlers.dashboard.paging import PAGE_SIZE, page_request, shown_page
 from handlers.web.context import repositories
 from handlers.web.errors import InvalidRequest
 from handlers.web.principal import current_principal, require_permission
 from models.accounts.inputs import NewApiKeyName
-from models.accounts.key_access import visible_key, visible_keys
-from models.api_key_record import ApiKey
+from models.accounts.key_access import visible_key, visible_keys_page
+from models.api_key_record import KEY_STATUSES, ApiKey, KeyStatus
 from models.key_format import key_prefix
 from models.roles import API_KEYS_MANAGE
 from models.store.errors import Conflict
+from models.store.item_keys import is_api_key_id
 
 bp = Blueprint("api_keys", __name__, url_prefix="/settings/api-keys")
 
 FORM_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 # Ids of generate forms already used, so a resubmitted form (a reload) mints no second key.
 SPENT_FORMS_KEPT = 20
+STATUS_FILTERS = (None, *KEY_STATUSES)
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,7 @@ class KeyRow:
 @bp.get("")
 @require_permission(API_KEYS_MANAGE)
 def list_keys() -> Response:
-    """The caller's keys (an admin's: the tenant's), with a Generate New Key button and Revoke buttons."""
+    """The caller's keys (an admin's: the tenant's), newest first, a page at a time, filtered by ``?status=``."""
     return _keys_page()
 
 
@@ -108,30 +111,51 @@ def revoke_key(key_id: str) -> BaseResponse:
     repos = repositories()
     key = repos.api_keys.revoke(visible_key(repos.api_keys, current_principal(), key_id), repos.now())
     flash(f"Revoked “{key.name}”. Requests that use it are refused from now on.", "success")
-    return redirect(url_for(".list_keys"), 303)
+    return redirect(url_for(".list_keys", status=request.args.get("status") or None), 303)
 
 
 def _keys_page(created: ApiKey | None = None, secret: str | None = None) -> Response:
     principal = current_principal()
     repos = repositories()
-    # The same visibility as GET /api/v1/api-keys: a member's own keys, an admin's whole tenant.
-    keys = visible_keys(repos.api_keys, principal)
-    if created is not None and all(key.key_id != created.key_id for key in keys):
-        keys.append(created)  # the tenant index is eventually consistent
+    status = _status_filter()
+    asked = page_request(principal.tenant_id, is_api_key_id)
     now = repos.now()
-    rows = [KeyRow.of(key, now) for key in keys]
-    # Active keys first, newest first within each group (sorts are stable).
-    rows.sort(key=lambda row: row.created_at, reverse=True)
-    rows.sort(key=lambda row: row.status != "active")
+    # The same visibility as GET /api/v1/api-keys: a member's own keys, an admin's whole tenant.
+    page = visible_keys_page(
+        repos.api_keys,
+        principal,
+        now=now,
+        limit=PAGE_SIZE,
+        after=asked.after,
+        status=status,
+        newest_first=not asked.backwards,
+    )
+    shown = shown_page(asked, page, lambda key: key.key_id, ".list_keys", status=status)
+    keys = shown.rows
+    if created is not None and shown.is_first and all(key.key_id != created.key_id for key in keys):
+        keys = [created, *keys]  # the tenant index is eventually consistent
     html = render_template(
         "dashboard/api_keys.html",
         section="api_keys",
-        rows=rows,
+        rows=[KeyRow.of(key, now) for key in keys],
+        pages=shown,
+        status=status,
+        status_filters=STATUS_FILTERS,
         show_owner=principal.manages_users,
         created=KeyRow.of(created, now) if created else None,
         secret=secret,
     )
     return Response(html, mimetype="text/html")
+
+
+def _status_filter() -> KeyStatus | None:
+    value = request.args.get("status") or None
+    for status in KEY_STATUSES:
+        if value == status:
+            return status
+    if value is not None:
+        raise InvalidRequest("Filter by status active, revoked or expired")
+    return None
 
 
 def _new_key_page(form_id: str, error: str | None = None, status: int = 200) -> Response:

@@ -11,12 +11,6 @@ from models.store.errors import NotAllowed, NotFound
 from models.store.tenant_index import IndexPage
 
 
-def visible_keys(api_keys: ApiKeyRepository, principal: Principal) -> list[ApiKey]:
-    """The keys ``principal`` may list (a member's own, an admin's whole tenant), oldest first."""
-    created_by = None if principal.manages_users else principal.user_id
-    return api_keys.list_for_tenant(principal.tenant_id, created_by=created_by)
-
-
 def visible_keys_page(
     api_keys: ApiKeyRepository,
     principal: Principal,
