@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal, get_args
 
 from models.store.item_keys import api_key_id_key, api_key_key, tenant_keys_index_key
 
 KeyStatus = Literal["active", "revoked", "expired"]
 KEY_STATUSES: tuple[KeyStatus, ...] = get_args(KeyStatus)
+
+# The public page says to revoke unused keys: a key idle this long is flagged as unused.
+UNUSED_AFTER = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,11 @@ class ApiKey:
         if self.expires_at is not None and datetime.fromisoformat(self.expires_at) <= now:
             return "expired"
         return "active"
+
+    def is_unused(self, now: datetime) -> bool:
+        """True when the key has not been used for 30 days or more (never used: created that long ago)."""
+        last_seen = self.last_used_at or self.created_at
+        return now - datetime.fromisoformat(last_seen) >= UNUSED_AFTER
 
 
 def key_item(key: ApiKey) -> dict[str, Any]:

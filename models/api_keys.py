@@ -28,6 +28,8 @@ from models.users import UPDATE_ATTEMPTS, User, UserRepository
 
 # A user's live keys are rewritten in one transaction (at most 100 actions) when their role changes.
 MAX_LIVE_KEYS_PER_USER = 50
+# The longest a rotated key may keep working beside its replacement.
+MAX_GRACE_SECONDS = 7 * 24 * 60 * 60
 
 
 class ApiKeyRepository:

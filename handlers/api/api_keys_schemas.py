@@ -10,9 +10,8 @@ from pydantic import AwareDatetime, BaseModel, Field, field_validator
 from handlers.web.schemas import PageQuery, StrictModel
 from models.accounts.inputs import NewApiKeyName
 from models.api_key_record import ApiKey, KeyStatus
+from models.api_keys import MAX_GRACE_SECONDS
 from models.roles import MESSAGES_READ, MESSAGES_SEND
-
-MAX_GRACE_SECONDS = 7 * 24 * 60 * 60
 
 KeyPermission = Literal["messages:read", "messages:send"]
 KEY_PERMISSIONS = (MESSAGES_READ, MESSAGES_SEND)
