@@ -13,11 +13,11 @@ from handlers.api.api_keys_schemas import (
     ApiKeyRotate,
 )
 from handlers.web.context import repositories
-from handlers.web.cursors import next_cursor, start_after
+from handlers.web.cursors import decode_position, encode_position
 from handlers.web.endpoint import BEARER, endpoint, json_response
 from handlers.web.errors import InvalidRequest, Unauthorized
 from handlers.web.principal import current_principal, require_permission
-from handlers.web.schemas import ErrorEnvelope
+from handlers.web.schemas import KEYS_CURSOR, ErrorEnvelope
 from handlers.web.security_headers import NO_STORE
 from models.accounts.key_access import rotatable_key, visible_key, visible_keys_page
 from models.api_key_record import ApiKey
@@ -64,13 +64,15 @@ def create_key(body: ApiKeyCreate) -> Response:
 @endpoint(query=ApiKeyListQuery, responses={200: ApiKeyList}, tags=("api-keys",), security=[BEARER])
 def list_keys(query: ApiKeyListQuery) -> Response:
     """The caller's keys (an admin: every key of the tenant), oldest first, ``limit`` at a time."""
-    principal = current_principal()
+    tenant_id = current_principal().tenant_id
     repos = repositories()
     now = repos.now()
-    after = start_after(principal.tenant_id, query.cursor, is_api_key_id)
-    page = visible_keys_page(repos.api_keys, principal, now=now, limit=query.limit, after=after, status=query.status)
-    items = [ApiKeyOut.of(key, now) for key in page.items]
-    return json_response(ApiKeyList(items=items, next_cursor=next_cursor(principal.tenant_id, page.resume_after)))
+    after = decode_position(tenant_id, KEYS_CURSOR, query.cursor, is_api_key_id) if query.cursor else None
+    page = visible_keys_page(
+        repos.api_keys, current_principal(), now=now, limit=query.limit, after=after, status=query.status
+    )
+    next_cursor = encode_position(tenant_id, KEYS_CURSOR, page.resume_after) if page.resume_after else None
+    return json_response(ApiKeyList(items=[ApiKeyOut.of(key, now) for key in page.items], next_cursor=next_cursor))
 
 
 @bp.get("/<key_id>")

@@ -10,14 +10,13 @@ from flask import Blueprint, Response, request, url_for
 
 from handlers.api.messages_schemas import MessageCreate, MessageListQuery, MessageOut, MessagePage
 from handlers.web.context import repositories
-from handlers.web.cursors import next_cursor, start_after
+from handlers.web.cursors import decode_cursor, encode_cursor
 from handlers.web.endpoint import API_KEY, BEARER, endpoint, json_response
 from handlers.web.errors import InvalidRequest, ResourceConflict, ResourceNotFound
 from handlers.web.principal import current_principal, require_permission
 from handlers.web.schemas import ErrorEnvelope
 from models.roles import MESSAGES_READ, MESSAGES_SEND
 from models.store.errors import Conflict
-from models.store.item_keys import is_message_id
 
 bp = Blueprint("messages", __name__, url_prefix="/api/v1/messages")
 
@@ -60,9 +59,10 @@ def send_message(body: MessageCreate) -> Response:
 def list_messages(query: MessageListQuery) -> Response:
     """The caller's tenant's messages, newest first, ``limit`` at a time."""
     tenant_id = current_principal().tenant_id
-    page = repositories().messages.page(tenant_id, query.limit, start_after(tenant_id, query.cursor, is_message_id))
-    items = [MessageOut.of(m) for m in page.items]
-    return json_response(MessagePage(items=items, next_cursor=next_cursor(tenant_id, page.last_id)))
+    after = decode_cursor(tenant_id, query.cursor) if query.cursor else None
+    page = repositories().messages.page(tenant_id, query.limit, after)
+    next_cursor = encode_cursor(tenant_id, page.last_id) if page.last_id else None
+    return json_response(MessagePage(items=[MessageOut.of(m) for m in page.items], next_cursor=next_cursor))
 
 
 @bp.get("/<message_id>")

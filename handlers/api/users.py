@@ -6,11 +6,11 @@ from flask import Blueprint, Response, url_for
 
 from handlers.api.users_schemas import Me, UserCreate, UserList, UserListQuery, UserOut, UserUpdate
 from handlers.web.context import repositories
-from handlers.web.cursors import next_cursor, start_after
+from handlers.web.cursors import decode_position, encode_position
 from handlers.web.endpoint import API_KEY, BEARER, endpoint, json_response
 from handlers.web.errors import InvalidRequest
 from handlers.web.principal import authenticated, current_principal, require_permission
-from handlers.web.schemas import ErrorEnvelope
+from handlers.web.schemas import USERS_CURSOR, ErrorEnvelope
 from models.accounts.user_changes import change_user
 from models.passwords import hash_password
 from models.roles import USERS_MANAGE
@@ -55,10 +55,10 @@ def create_user(body: UserCreate) -> Response:
 def list_users(query: UserListQuery) -> Response:
     """The users of the caller's tenant, oldest first, ``limit`` at a time."""
     tenant_id = current_principal().tenant_id
-    after = start_after(tenant_id, query.cursor, is_user_id)
+    after = decode_position(tenant_id, USERS_CURSOR, query.cursor, is_user_id) if query.cursor else None
     page = repositories().users.list_page(tenant_id, limit=query.limit, after=after)
-    items = [UserOut.of(user) for user in page.items]
-    return json_response(UserList(items=items, next_cursor=next_cursor(tenant_id, page.resume_after)))
+    next_cursor = encode_position(tenant_id, USERS_CURSOR, page.resume_after) if page.resume_after else None
+    return json_response(UserList(items=[UserOut.of(user) for user in page.items], next_cursor=next_cursor))
 
 
 @bp.get("/users/<user_id>")

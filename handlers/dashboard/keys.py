@@ -15,6 +15,7 @@ from handlers.dashboard.paging import PAGE_SIZE, page_request, shown_page
 from handlers.web.context import repositories
 from handlers.web.errors import InvalidRequest
 from handlers.web.principal import current_principal, require_permission
+from handlers.web.schemas import KEYS_CURSOR
 from models.accounts.inputs import NewApiKeyName
 from models.accounts.key_access import rotatable_key, visible_key, visible_keys_page
 from models.accounts.principal import Principal
@@ -162,7 +163,7 @@ def _keys_page(created: ApiKey | None = None, secret: str | None = None, replace
     principal = current_principal()
     repos = repositories()
     status = _status_filter()
-    asked = page_request(principal.tenant_id, is_api_key_id)
+    asked = page_request(principal.tenant_id, KEYS_CURSOR, is_api_key_id)
     now = repos.now()
     # The same visibility as GET /api/v1/api-keys: a member's own keys, an admin's whole tenant.
     page = visible_keys_page(

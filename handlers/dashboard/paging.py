@@ -12,7 +12,7 @@ from typing import Any, Generic, TypeVar
 
 from flask import request, url_for
 
-from handlers.web.cursors import decode_cursor, encode_cursor, start_after
+from handlers.web.cursors import decode_position, encode_position
 from handlers.web.errors import InvalidRequest
 from models.store.tenant_index import IndexPage
 
@@ -27,6 +27,7 @@ class PageRequest:
     """Where the asked-for page starts: after the item ``after``, read backwards for a Previous link."""
 
     tenant_id: str
+    kind: str
     after: str | None
     backwards: bool
 
@@ -45,14 +46,16 @@ class ShownPage(Generic[T]):
         return self.previous_url is None
 
 
-def page_request(tenant_id: str, is_id: Callable[[str], bool]) -> PageRequest:
-    """The page the query string asks for; a cursor that is not this tenant's (or this list's) is a 400."""
+def page_request(tenant_id: str, kind: str, is_id: Callable[[str], bool]) -> PageRequest:
+    """The page the query string asks for, in a list of cursors of ``kind`` (the API's: u users, k keys);
+    a cursor that is not this tenant's or this list's is a 400."""
     after, before = request.args.get("after"), request.args.get("before")
     if after and before:
         raise InvalidRequest("Ask for the page after an item or before one, not both")
     if before:
-        return PageRequest(tenant_id, decode_cursor(tenant_id, before, is_id), backwards=True)
-    return PageRequest(tenant_id, start_after(tenant_id, after, is_id), backwards=False)
+        return PageRequest(tenant_id, kind, decode_position(tenant_id, kind, before, is_id), backwards=True)
+    position = decode_position(tenant_id, kind, after, is_id) if after else None
+    return PageRequest(tenant_id, kind, position, backwards=False)
 
 
 def shown_page(
@@ -64,7 +67,7 @@ def shown_page(
     def link(direction: str, item_id: str | None) -> str | None:
         if item_id is None:
             return None
-        return url_for(endpoint, **{**params, direction: encode_cursor(asked.tenant_id, item_id)})
+        return url_for(endpoint, **{**params, direction: encode_position(asked.tenant_id, asked.kind, item_id)})
 
     start = url_for(endpoint, **params)
     if asked.backwards:

@@ -11,6 +11,7 @@ from handlers.web.context import repositories
 from handlers.web.endpoint import validation_details
 from handlers.web.errors import InvalidRequest
 from handlers.web.principal import current_principal, require_permission
+from handlers.web.schemas import USERS_CURSOR
 from models.accounts.inputs import NewUser, UserChange
 from models.accounts.user_changes import SelfChangeRefused, change_user
 from models.passwords import hash_password
@@ -84,7 +85,7 @@ def update_user(user_id: str) -> BaseResponse:
 
 def _users_page(errors: list[str] | None = None, status: int = 200) -> Response:
     principal = current_principal()
-    asked = page_request(principal.tenant_id, is_user_id)
+    asked = page_request(principal.tenant_id, USERS_CURSOR, is_user_id)
     page = repositories().users.list_page(
         principal.tenant_id, limit=PAGE_SIZE, after=asked.after, newest_first=asked.backwards
     )

@@ -1,4 +1,4 @@
-"""Opaque, signed page cursors, bound to the tenant that received them (messages, users, API keys)."""
+"""Opaque, signed page cursors, bound to the tenant that received them."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from itsdangerous import BadData, URLSafeSerializer
 
 from handlers.web.context import repositories
 from handlers.web.errors import InvalidRequest
+from models.store.item_keys import is_message_id
 
-# The salt dates from when only messages were paged; changing it would void cursors handed out.
 SALT = "nativemessage.messages.cursor"
 
 
@@ -18,31 +18,28 @@ def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(repositories().signing_secret.get(), salt=SALT)
 
 
-def encode_cursor(tenant_id: str, last_id: str) -> str:
-    """A cursor that continues after the item ``last_id``, usable only by ``tenant_id``."""
-    return _serializer().dumps({"t": tenant_id, "m": last_id})
+def encode_cursor(tenant_id: str, message_id: str) -> str:
+    """A cursor that continues after ``message_id``, usable only by ``tenant_id``."""
+    return encode_position(tenant_id, "m", message_id)
 
 
-def decode_cursor(tenant_id: str, cursor: str, is_id: Callable[[str], bool]) -> str:
-    """The id a cursor continues after; InvalidRequest if forged, altered, another tenant's or another listing's.
+def decode_cursor(tenant_id: str, cursor: str) -> str:
+    """The message id a cursor continues after; InvalidRequest if forged, altered or another tenant's."""
+    return decode_position(tenant_id, "m", cursor, is_message_id)
 
-    ``is_id`` is the id shape of the listing (``msg_``, ``usr_``, ``key_``): a cursor of one listing
-    is refused by another.
-    """
+
+def encode_position(tenant_id: str, kind: str, position: str) -> str:
+    """A cursor of a ``kind`` of list (m: messages, e: audit events) continuing after ``position``."""
+    return _serializer().dumps({"t": tenant_id, kind: position})
+
+
+def decode_position(tenant_id: str, kind: str, cursor: str, valid: Callable[[str], bool]) -> str:
+    """The position a ``kind`` cursor continues after; InvalidRequest if forged, altered, another
+    tenant's or another list's."""
     try:
         payload = _serializer().loads(cursor)
     except BadData as exc:
         raise InvalidRequest("The cursor is invalid; use next_cursor as returned") from exc
-    if not isinstance(payload, dict) or payload.get("t") != tenant_id or not is_id(str(payload.get("m"))):
+    if not isinstance(payload, dict) or payload.get("t") != tenant_id or not valid(str(payload.get(kind))):
         raise InvalidRequest("The cursor is invalid; use next_cursor as returned")
-    return str(payload["m"])
-
-
-def start_after(tenant_id: str, cursor: str | None, is_id: Callable[[str], bool]) -> str | None:
-    """The id a page starts after: the cursor's, or None (the first page) without one or with an empty one."""
-    return decode_cursor(tenant_id, cursor, is_id) if cursor else None
-
-
-def next_cursor(tenant_id: str, last_id: str | None) -> str | None:
-    """The ``next_cursor`` of a page whose next one starts after ``last_id`` (None: it is the last page)."""
-    return encode_cursor(tenant_id, last_id) if last_id else None
+    return str(payload[kind])

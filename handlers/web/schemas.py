@@ -15,6 +15,10 @@ class StrictModel(BaseModel):
 
 # What handlers/web/cursors.py's URLSafeSerializer emits; empty is the first page, like no cursor.
 CURSOR = r"^[A-Za-z0-9_.-]*$"
+# The kinds of the users' and keys' cursors (handlers/web/cursors.py; messages' are "m"): a cursor of
+# one list is refused by another. The API and the dashboard share them, so one cursor works in both.
+USERS_CURSOR = "u"
+KEYS_CURSOR = "k"
 # Page sizes of every paged listing (messages, users, API keys).
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100

@@ -43,7 +43,7 @@ def cursor_position(cursor: str) -> str:
     """The id a cursor carries: it is signed, not encrypted, so anyone holding it can read it."""
     valid, payload = URLSafeSerializer("not the secret").loads_unsafe(cursor)
     assert not valid
-    return payload["m"]
+    return payload["k"]
 
 
 def test_an_admin_walks_120_keys_without_repeats_or_gaps(client, people, keys_by_owner):
