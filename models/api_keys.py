@@ -142,11 +142,6 @@ class ApiKeyRepository:
             raise NotFound("API key not found")
         return key
 
-    def list_for_tenant(self, tenant_id: str, created_by: str | None = None) -> list[ApiKey]:
-        """A tenant's keys, oldest first; only one user's with ``created_by``."""
-        keys = (key_from_item(item) for item in query_tenant_index(self._db, self._table, tenant_id, "KEY#"))
-        return [key for key in keys if created_by is None or key.created_by == created_by]
-
     def list_page(
         self,
         tenant_id: str,
@@ -178,6 +173,11 @@ class ApiKeyRepository:
             descending=newest_first,
             keep=wanted if filtered else None,
         )
+
+    def list_for_tenant(self, tenant_id: str, created_by: str | None = None) -> list[ApiKey]:
+        """A tenant's keys, oldest first; only one user's with ``created_by``."""
+        keys = (key_from_item(item) for item in query_tenant_index(self._db, self._table, tenant_id, "KEY#"))
+        return [key for key in keys if created_by is None or key.created_by == created_by]
 
     def revoke(self, key: ApiKey, now: datetime) -> ApiKey:
         """Revoke a key at once; revoking a revoked key changes nothing."""
