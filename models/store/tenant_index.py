@@ -36,7 +36,7 @@ def page_tenant_index(
     descending: bool = False,
     keep: Callable[[T], bool] | None = None,
 ) -> IndexPage[T]:
-    """Up to ``limit`` items (sort key ``sort_prefix`` + id) that ``keep`` accepts, strictly after the id ``after``.
+    """Up to ``limit`` items (sort key ``sort_prefix`` + id) that ``keep`` accepts, after the id ``after`` in reading order.
 
     Reads DynamoDB pages (``Limit`` and ``ExclusiveStartKey``) until it has one item more than the page
     (so a full last page says there is no next one), reaches the end, or has read ``MAX_ITEMS_READ`` items.
@@ -74,14 +74,14 @@ def page_tenant_index(
             value = convert(from_item(raw))
             if keep is None or keep(value):
                 if len(found) == limit:
-                    return IndexPage([value for _, value in found], found[-1][0])
+                    return IndexPage([kept for _, kept in found], found[-1][0])
                 found.append((item_id, value))
             last_read = item_id
         last_key = response.get("LastEvaluatedKey")
         if last_key is None:
-            return IndexPage([value for _, value in found], None)
+            return IndexPage([kept for _, kept in found], None)
         if read >= max_read:
-            return IndexPage([value for _, value in found], last_read)
+            return IndexPage([kept for _, kept in found], last_read)
         request["ExclusiveStartKey"] = last_key
         # Few items pass the filter: read more at a time, up to the bound.
         batch *= 2
