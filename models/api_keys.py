@@ -1,12 +1,13 @@
-"""API keys: the record, its DynamoDB items, and the repository (stored by SHA-256 digest, carrying the creator's role and status)."""
+"""API keys: the repository (stored by SHA-256 digest, carrying the creator's role and status); the record is in ``api_key_record``."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
+from models.api_key_record import ApiKey, KeyStatus, id_item, key_from_item, key_item
 from models.audit import AuditEvent, put_actions
 from models.clock import iso
 from models.key_format import generate_key, key_digest, prefix_hint
@@ -22,95 +23,15 @@ from models.store.dynamo import (
     translate_errors,
 )
 from models.store.errors import Conflict, NotFound
-from models.store.item_keys import (
-    api_key_id_key,
-    api_key_key,
-    is_api_key_id,
-    new_api_key_id,
-    tenant_keys_index_key,
-)
+from models.store.item_keys import api_key_id_key, api_key_key, is_api_key_id, new_api_key_id
 from models.store.tables import ACCOUNTS
+from models.store.tenant_index import IndexPage, page_tenant_index
 from models.users import UPDATE_ATTEMPTS, User, UserRepository
 
 # A user's live keys are rewritten in one transaction (at most 100 actions) when their role changes.
 MAX_LIVE_KEYS_PER_USER = 50
-
-
-@dataclass(frozen=True)
-class ApiKey:
-    """An API key's metadata (never the key itself, which exists only in the creation response)."""
-
-    key_id: str
-    tenant_id: str
-    name: str
-    prefix_hint: str
-    created_at: str
-    created_by: str
-    creator_username: str
-    creator_role: str
-    creator_disabled: bool
-    permissions: tuple[str, ...] | None = None
-    last_used_at: str | None = None
-    expires_at: str | None = None
-    revoked_at: str | None = None
-    rotated_from: str | None = None
-    # Set on a key once it has been rotated: it works until its grace ends, and is not rotated again.
-    replaced_by: str | None = None
-    digest: str = field(default="", repr=False)
-
-    def is_usable(self, now: datetime) -> bool:
-        """True when the key authenticates at ``now``: not revoked, not expired, creator active."""
-        if self.revoked_at is not None or self.creator_disabled:
-            return False
-        return self.expires_at is None or datetime.fromisoformat(self.expires_at) > now
-
-    def status(self, now: datetime) -> Literal["active", "expired", "revoked"]:
-        """``active``, ``revoked`` or ``expired``, as the listing shows it."""
-        if self.revoked_at is not None:
-            return "revoked"
-        if self.expires_at is not None and datetime.fromisoformat(self.expires_at) <= now:
-            return "expired"
-        return "active"
-
-
-def key_item(key: ApiKey) -> dict[str, Any]:
-    """The stored item of a key, found by its digest and listed through the tenant index."""
-    values = {k: v for k, v in key.__dict__.items() if k != "digest"}
-    values["permissions"] = list(key.permissions) if key.permissions is not None else None
-    return {**api_key_key(key.digest), **tenant_keys_index_key(key.tenant_id, key.key_id), "type": "api_key", **values}
-
-
-def id_item(key: ApiKey) -> dict[str, Any]:
-    """The item that maps a key id to its digest."""
-    return {
-        **api_key_id_key(key.key_id),
-        "digest": key.digest,
-        "tenant_id": key.tenant_id,
-        "created_by": key.created_by,
-    }
-
-
-def key_from_item(values: dict[str, Any]) -> ApiKey:
-    """An ApiKey from a stored (or index-projected) item."""
-    permissions = values.get("permissions")
-    return ApiKey(
-        key_id=values["key_id"],
-        tenant_id=values["tenant_id"],
-        name=values["name"],
-        prefix_hint=values["prefix_hint"],
-        created_at=values["created_at"],
-        created_by=values["created_by"],
-        creator_username=values["creator_username"],
-        creator_role=values.get("creator_role", ""),
-        creator_disabled=bool(values.get("creator_disabled", False)),
-        permissions=tuple(permissions) if permissions is not None else None,
-        last_used_at=values.get("last_used_at"),
-        expires_at=values.get("expires_at"),
-        revoked_at=values.get("revoked_at"),
-        rotated_from=values.get("rotated_from"),
-        replaced_by=values.get("replaced_by"),
-        digest=values["pk"].removeprefix("APIKEY#"),
-    )
+# The longest a rotated key may keep working beside its replacement.
+MAX_GRACE_SECONDS = 7 * 24 * 60 * 60
 
 
 class ApiKeyRepository:
@@ -230,6 +151,38 @@ class ApiKeyRepository:
         if key is None:
             raise NotFound("API key not found")
         return key
+
+    def list_page(
+        self,
+        tenant_id: str,
+        *,
+        now: datetime,
+        limit: int,
+        after: str | None = None,
+        created_by: str | None = None,
+        status: KeyStatus | None = None,
+        newest_first: bool = False,
+    ) -> IndexPage[ApiKey]:
+        """Up to ``limit`` of a tenant's keys after the key id ``after`` (oldest first by default);
+        only ``created_by``'s, only those whose status at ``now`` is ``status``, when given."""
+
+        def wanted(key: ApiKey) -> bool:
+            return (created_by is None or key.created_by == created_by) and (
+                status is None or key.status(now) == status
+            )
+
+        filtered = created_by is not None or status is not None
+        return page_tenant_index(
+            self._db,
+            self._table,
+            tenant_id,
+            "KEY#",
+            key_from_item,
+            limit=limit,
+            after=after,
+            descending=newest_first,
+            keep=wanted if filtered else None,
+        )
 
     def list_for_tenant(self, tenant_id: str, created_by: str | None = None) -> list[ApiKey]:
         """A tenant's keys, oldest first; only one user's with ``created_by``."""

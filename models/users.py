@@ -25,6 +25,7 @@ from models.store.dynamo import (
 from models.store.errors import Conflict, NotAllowed, NotFound
 from models.store.item_keys import api_key_key, is_user_id, new_user_id, tenant_users_index_key, user_key
 from models.store.tables import ACCOUNTS
+from models.store.tenant_index import IndexPage, page_tenant_index
 
 # Optimistic-concurrency retries when a key is created while the user changes.
 UPDATE_ATTEMPTS = 5
@@ -131,6 +132,14 @@ class UserRepository:
     def list_for_tenant(self, tenant_id: str) -> list[User]:
         """Every user of a tenant, oldest first (no password hashes: the index does not hold them)."""
         return [user_from_item(item) for item in query_tenant_index(self._db, self._table, tenant_id, "USER#")]
+
+    def list_page(
+        self, tenant_id: str, *, limit: int, after: str | None = None, newest_first: bool = False
+    ) -> IndexPage[User]:
+        """Up to ``limit`` users of a tenant after the user id ``after``, oldest first by default."""
+        return page_tenant_index(
+            self._db, self._table, tenant_id, "USER#", user_from_item, limit=limit, after=after, descending=newest_first
+        )
 
     def update(
         self,

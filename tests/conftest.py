@@ -217,6 +217,23 @@ def dashboard_login(client: FlaskClient, username: str, password: str) -> Any:
     return client.post("/dashboard/login", data={"csrf_token": match[1], "username": username, "password": password})
 
 
+def walk_pages(client: FlaskClient, path: str, headers: dict[str, str]) -> list[list[dict[str, Any]]]:
+    """Follow ``next_cursor`` from the first page of a listing to its last; every page's items."""
+    pages: list[list[dict[str, Any]]] = []
+    cursor = None
+    separator = "&" if "?" in path else "?"
+    while True:
+        response = client.get(path + (f"{separator}cursor={cursor}" if cursor else ""), headers=headers)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        body = response.get_json()
+        assert set(body) == {"items", "next_cursor"}
+        pages.append(body["items"])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return pages
+        assert len(pages) < 1000, "the cursors go round in circles"
+
+
 def api_key(key: str) -> dict[str, str]:
     """An X-API-Key header."""
     return {"X-API-Key": key}

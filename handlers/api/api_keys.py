@@ -4,19 +4,28 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, url_for
 
-from handlers.api.api_keys_schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyOut, ApiKeyRotate
+from handlers.api.api_keys_schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyList,
+    ApiKeyListQuery,
+    ApiKeyOut,
+    ApiKeyRotate,
+)
 from handlers.web.audit import key_created, key_revoked, key_rotated
 from handlers.web.context import repositories
+from handlers.web.cursors import decode_position, encode_position
 from handlers.web.endpoint import BEARER, endpoint, json_response
 from handlers.web.errors import InvalidRequest, Unauthorized
 from handlers.web.principal import current_principal, require_permission
-from handlers.web.schemas import ErrorEnvelope
+from handlers.web.schemas import KEYS_CURSOR, ErrorEnvelope
 from handlers.web.security_headers import NO_STORE
-from models.accounts.key_access import rotatable_key, visible_key, visible_keys
-from models.api_keys import ApiKey
+from models.accounts.key_access import rotatable_key, visible_key, visible_keys_page
+from models.api_key_record import ApiKey
 from models.key_format import key_prefix
 from models.roles import API_KEYS_MANAGE
 from models.store.errors import NotFound
+from models.store.item_keys import is_api_key_id
 
 bp = Blueprint("api_keys", __name__, url_prefix="/api/v1/api-keys")
 
@@ -54,13 +63,18 @@ def create_key(body: ApiKeyCreate) -> Response:
 
 @bp.get("")
 @require_permission(API_KEYS_MANAGE)
-@endpoint(responses={200: ApiKeyList}, tags=("api-keys",), security=[BEARER])
-def list_keys() -> Response:
-    """The caller's keys; an admin sees every key of the tenant."""
+@endpoint(query=ApiKeyListQuery, responses={200: ApiKeyList}, tags=("api-keys",), security=[BEARER])
+def list_keys(query: ApiKeyListQuery) -> Response:
+    """The caller's keys (an admin: every key of the tenant), oldest first, ``limit`` at a time."""
+    tenant_id = current_principal().tenant_id
     repos = repositories()
-    keys = visible_keys(repos.api_keys, current_principal())
     now = repos.now()
-    return json_response(ApiKeyList(items=[ApiKeyOut.of(key, now) for key in keys]))
+    after = decode_position(tenant_id, KEYS_CURSOR, query.cursor, is_api_key_id) if query.cursor else None
+    page = visible_keys_page(
+        repos.api_keys, current_principal(), now=now, limit=query.limit, after=after, status=query.status
+    )
+    next_cursor = encode_position(tenant_id, KEYS_CURSOR, page.resume_after) if page.resume_after else None
+    return json_response(ApiKeyList(items=[ApiKeyOut.of(key, now) for key in page.items], next_cursor=next_cursor))
 
 
 @bp.get("/<key_id>")

@@ -7,12 +7,11 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, field_validator
 
-from handlers.web.schemas import StrictModel
+from handlers.web.schemas import PageQuery, StrictModel
 from models.accounts.inputs import NewApiKeyName
-from models.api_keys import ApiKey
+from models.api_key_record import ApiKey, KeyStatus
+from models.api_keys import MAX_GRACE_SECONDS
 from models.roles import MESSAGES_READ, MESSAGES_SEND
-
-MAX_GRACE_SECONDS = 7 * 24 * 60 * 60
 
 KeyPermission = Literal["messages:read", "messages:send"]
 KEY_PERMISSIONS = (MESSAGES_READ, MESSAGES_SEND)
@@ -55,13 +54,19 @@ class ApiKeyRotate(StrictModel):
     grace_seconds: int = Field(default=0, ge=0, le=MAX_GRACE_SECONDS)
 
 
+class ApiKeyListQuery(PageQuery):
+    """Paging through the caller's keys, oldest first, optionally only those of one status."""
+
+    status: KeyStatus | None = Field(default=None, description="Only keys with this status now")
+
+
 class ApiKeyOut(BaseModel):
     """An API key's metadata; never the key or its digest."""
 
     id: str
     name: str
     prefix: str = Field(description="Type prefix and last four characters, e.g. nmk_live_...a1B2")
-    status: Literal["active", "expired", "revoked"]
+    status: KeyStatus
     created_at: str
     created_by: str
     last_used_at: str | None
@@ -95,6 +100,7 @@ class ApiKeyCreated(ApiKeyOut):
 
 
 class ApiKeyList(BaseModel):
-    """The keys the caller may see."""
+    """One page of the keys the caller may see; ``next_cursor`` is null on the last page."""
 
     items: list[ApiKeyOut]
+    next_cursor: str | None

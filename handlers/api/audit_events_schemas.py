@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, JsonValue, field_validator, model_validator
 
-from handlers.api.messages_schemas import CURSOR
+from handlers.web.schemas import PageQuery
 from models.audit import ACTIONS, AuditEvent
 from models.store.item_keys import USER_ID_PATTERN
 
@@ -25,17 +25,15 @@ def _a_timestamp_text(value: object) -> object:
 IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_a_timestamp_text)]
 
 
-class AuditEventQuery(BaseModel):
+class AuditEventQuery(PageQuery):
     """Filters and paging of the tenant's audit events, newest first (other query parameters are ignored)."""
 
     action: str | None = Field(default=None, json_schema_extra={"enum": list[JsonValue](sorted(ACTIONS))})
     actor_id: str | None = Field(default=None, pattern=USER_ID_PATTERN.pattern, description="a user id")
     since: IsoDateTime | None = Field(default=None, description="ISO 8601 with a timezone; inclusive")
     until: IsoDateTime | None = Field(default=None, description="ISO 8601 with a timezone; inclusive")
+    # Bigger pages than the other listings: an audit is read in bulk.
     limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = Field(
-        default=None, max_length=1024, pattern=CURSOR, description="next_cursor of the previous page"
-    )
 
     @field_validator("action")
     @classmethod

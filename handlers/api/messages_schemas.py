@@ -6,13 +6,11 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from handlers.web.schemas import StrictModel
+from handlers.web.schemas import PageQuery, StrictModel
 from models.messages import Message, recipient_number
 from models.text_rules import body_problem
 
 E164 = r"^\+[1-9][0-9]{1,14}$"
-# What handlers/web/cursors.py's URLSafeSerializer emits; empty is the first page, like no cursor.
-CURSOR = r"^[A-Za-z0-9_.-]*$"
 
 
 def _a_possible_number(value: str) -> str:
@@ -40,16 +38,8 @@ class MessageCreate(StrictModel):
     body: Annotated[str, Field(min_length=1, max_length=4096), AfterValidator(_a_body)]
 
 
-class MessageListQuery(BaseModel):
+class MessageListQuery(PageQuery):
     """Paging through messages, newest first (other query parameters are ignored)."""
-
-    limit: int = Field(default=20, ge=1, le=100)
-    # A cursor is a URL-safe token (base64url segments joined by dots): said so in the document, a
-    # schema-valid cursor is at most 1,024 bytes in the URL, not the ~12 KB of 1,024 4-byte characters
-    # that no server's request line takes.
-    cursor: str | None = Field(
-        default=None, max_length=1024, pattern=CURSOR, description="next_cursor of the previous page"
-    )
 
 
 class MessageOut(BaseModel):

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, url_for
 
-from handlers.api.users_schemas import Me, UserCreate, UserList, UserOut, UserUpdate
+from handlers.api.users_schemas import Me, UserCreate, UserList, UserListQuery, UserOut, UserUpdate
 from handlers.web.audit import audit_event, events_about
 from handlers.web.context import repositories
+from handlers.web.cursors import decode_position, encode_position
 from handlers.web.endpoint import API_KEY, BEARER, endpoint, json_response
 from handlers.web.errors import InvalidRequest
 from handlers.web.principal import authenticated, current_principal, require_permission
-from handlers.web.schemas import ErrorEnvelope
+from handlers.web.schemas import USERS_CURSOR, ErrorEnvelope
 from models.accounts.user_changes import change_user
 from models.passwords import hash_password
 from models.roles import USERS_MANAGE
+from models.store.item_keys import is_user_id
 
 bp = Blueprint("users", __name__, url_prefix="/api/v1")
 
@@ -53,11 +55,14 @@ def create_user(body: UserCreate) -> Response:
 
 @bp.get("/users")
 @require_permission(USERS_MANAGE)
-@endpoint(responses={200: UserList}, tags=("users",), security=[BEARER])
-def list_users() -> Response:
-    """Every user of the caller's tenant."""
-    users = repositories().users.list_for_tenant(current_principal().tenant_id)
-    return json_response(UserList(items=[UserOut.of(user) for user in users]))
+@endpoint(query=UserListQuery, responses={200: UserList}, tags=("users",), security=[BEARER])
+def list_users(query: UserListQuery) -> Response:
+    """The users of the caller's tenant, oldest first, ``limit`` at a time."""
+    tenant_id = current_principal().tenant_id
+    after = decode_position(tenant_id, USERS_CURSOR, query.cursor, is_user_id) if query.cursor else None
+    page = repositories().users.list_page(tenant_id, limit=query.limit, after=after)
+    next_cursor = encode_position(tenant_id, USERS_CURSOR, page.resume_after) if page.resume_after else None
+    return json_response(UserList(items=[UserOut.of(user) for user in page.items], next_cursor=next_cursor))
 
 
 @bp.get("/users/<user_id>")

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from handlers.web.schemas import PageQuery
 from models.accounts.inputs import NewUser, UserChange
 from models.users import User
 
@@ -20,6 +21,10 @@ class Me(BaseModel):
     permissions: list[str]
     auth: Literal["jwt", "api_key"]
     key_id: str | None = None
+
+
+class UserListQuery(PageQuery):
+    """Paging through the tenant's users, oldest first."""
 
 
 class UserCreate(NewUser):
@@ -56,6 +61,7 @@ class UserOut(BaseModel):
 
 
 class UserList(BaseModel):
-    """A tenant's users."""
+    """One page of a tenant's users; ``next_cursor`` is null on the last page."""
 
     items: list[UserOut]
+    next_cursor: str | None

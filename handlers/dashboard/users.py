@@ -1,4 +1,4 @@
-"""Settings → Users (admins): the tenant's users; create one, change a role, disable or enable."""
+"""Settings → Users (admins): the tenant's users, a page at a time; create one, change a role, disable or enable."""
 
 from __future__ import annotations
 
@@ -6,16 +6,19 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from pydantic import ValidationError
 from werkzeug.wrappers import Response as BaseResponse
 
+from handlers.dashboard.paging import PAGE_SIZE, page_request, shown_page
 from handlers.web.audit import audit_event, events_about
 from handlers.web.context import repositories
 from handlers.web.endpoint import validation_details
 from handlers.web.errors import InvalidRequest
 from handlers.web.principal import current_principal, require_permission
+from handlers.web.schemas import USERS_CURSOR
 from models.accounts.inputs import NewUser, UserChange
 from models.accounts.user_changes import SelfChangeRefused, change_user
 from models.passwords import hash_password
 from models.roles import USERS_MANAGE, Role
 from models.store.errors import Conflict
+from models.store.item_keys import is_user_id
 
 bp = Blueprint("users", __name__, url_prefix="/settings/users")
 
@@ -26,7 +29,7 @@ FIELD_LABELS = {"username": "Username", "password": "Password", "role": "Role"}
 @bp.get("")
 @require_permission(USERS_MANAGE)
 def list_users() -> Response:
-    """Every user of the admin's tenant, with the forms to manage them."""
+    """The users of the admin's tenant, oldest first, a page at a time, with the forms to manage them."""
     return _users_page()
 
 
@@ -91,12 +94,17 @@ def update_user(user_id: str) -> BaseResponse:
 
 def _users_page(errors: list[str] | None = None, status: int = 200) -> Response:
     principal = current_principal()
-    users = sorted(repositories().users.list_for_tenant(principal.tenant_id), key=lambda user: user.username.casefold())
+    asked = page_request(principal.tenant_id, USERS_CURSOR, is_user_id)
+    page = repositories().users.list_page(
+        principal.tenant_id, limit=PAGE_SIZE, after=asked.after, newest_first=asked.backwards
+    )
+    shown = shown_page(asked, page, lambda user: user.user_id, ".list_users")
     form = request.form if request.method == "POST" else {}
     html = render_template(
         "dashboard/users.html",
         section="users",
-        users=users,
+        users=shown.rows,
+        pages=shown,
         roles=ROLES,
         errors=errors or [],
         new_username=form.get("username", ""),

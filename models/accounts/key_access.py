@@ -2,15 +2,39 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from models.accounts.principal import Principal
-from models.api_keys import ApiKey, ApiKeyRepository
+from models.api_key_record import ApiKey, KeyStatus
+from models.api_keys import ApiKeyRepository
 from models.store.errors import NotAllowed, NotFound
+from models.store.tenant_index import IndexPage
 
 
-def visible_keys(api_keys: ApiKeyRepository, principal: Principal) -> list[ApiKey]:
-    """The keys ``principal`` may list (a member's own, an admin's whole tenant), oldest first."""
-    created_by = None if principal.manages_users else principal.user_id
-    return api_keys.list_for_tenant(principal.tenant_id, created_by=created_by)
+def visible_keys_page(
+    api_keys: ApiKeyRepository,
+    principal: Principal,
+    *,
+    now: datetime,
+    limit: int,
+    after: str | None = None,
+    status: KeyStatus | None = None,
+    newest_first: bool = False,
+) -> IndexPage[ApiKey]:
+    """A page of the keys ``principal`` may list (a member's own, an admin's whole tenant), oldest first.
+
+    A member's page is filled from their own keys only, read on past everyone else's: its size and
+    whether it has a next page say nothing about how many keys other people hold.
+    """
+    return api_keys.list_page(
+        principal.tenant_id,
+        now=now,
+        limit=limit,
+        after=after,
+        created_by=None if principal.manages_users else principal.user_id,
+        status=status,
+        newest_first=newest_first,
+    )
 
 
 def visible_key(api_keys: ApiKeyRepository, principal: Principal, key_id: str) -> ApiKey:

@@ -37,7 +37,7 @@ def test_the_log_pages_through_older_events(client, make_user, login, make_key):
     assert log_in(client, root).status_code == 303
     first = page(client.get(LOG_PAGE, query_string={"action": "api_key.created"}))
     assert "key-29" in first and "key-05" in first and "key-04" not in first
-    pager = first.split('class="pager"')[1].split("</nav>")[0]
+    pager = first.split('class="pager pager-below"')[1].split("</nav>")[0]
     older = pager.split('href="')[-1].split('"')[0].replace("&amp;", "&")
     second = page(client.get(older))
     assert "key-04" in second and "key-00" in second and "key-05" not in second

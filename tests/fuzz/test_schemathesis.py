@@ -21,7 +21,9 @@ no example database on disk.
 Random ids only ever find nothing (404), so half of the generated ids are real ones, made for the run
 (a schemathesis dictionary): the success answers of ``/users/{user_id}``, ``/api-keys/{key_id}`` and
 ``/messages/{message_id}`` are checked too. Likewise half of the login usernames and passwords are
-the run's admin's, so a 200 from ``/auth/login`` is checked.
+the run's admin's, so a 200 from ``/auth/login`` is checked, and half of the ``cursor`` query values
+are real ``next_cursor``s of the run's users, keys and messages listings, so second pages are checked
+(a cursor of another listing is a 400 by design).
 
 Nothing is excluded. The operations that change credentials are given credentials chosen so that the
 run cannot cut the branch it sits on:
@@ -155,6 +157,8 @@ class Run:
     key_id: str
     revocable_key_id: str
     message_id: str
+    # A real next_cursor of each paged listing (users, keys, messages): a valid one reaches page two.
+    cursors: list[str]
 
     def headers_for(self, stack: Stack, method: str, path: str) -> dict[str, str]:
         if not stack.security.get((method, path)):
@@ -194,6 +198,12 @@ def run(request: pytest.FixtureRequest, stack: Stack) -> Run:
         stack.post("/api/v1/api-keys", access, json={"name": name}) for name in ("target", "revocable")
     )
     message = stack.post("/api/v1/messages", access, json={"to": "+14155550123", "body": "fuzz"})
+    stack.post("/api/v1/messages", access, json={"to": "+14155550123", "body": "fuzz 2"})  # a page two
+    cursors = [
+        requests.get(stack.url(f"/api/v1/{listing}?limit=1"), headers={"Authorization": f"Bearer {access}"},
+                     timeout=TIMEOUT).json()["next_cursor"]
+        for listing in ("users", "api-keys", "messages")
+    ]  # fmt: skip
     if request.param == "jwt":
         credential = {"Authorization": f"Bearer {access}"}
     else:
@@ -213,6 +223,7 @@ def run(request: pytest.FixtureRequest, stack: Stack) -> Run:
         key_id=key["id"],
         revocable_key_id=revocable_key["id"],
         message_id=message["id"],
+        cursors=cursors,
     )
 
 
@@ -231,6 +242,7 @@ def fuzz_schema(stack: Stack, run: Run) -> schemathesis.BaseSchema:
                 "key-id": {"values": [run.key_id]},
                 "revocable-key-id": {"values": [run.revocable_key_id]},
                 "message-id": {"values": [run.message_id]},
+                "cursor": {"values": run.cursors},
                 "username": {"values": [run.username]},
                 "password": {"values": [run.password]},
                 "current-password": {"values": [run.password_changer[1]]},
@@ -240,6 +252,7 @@ def fuzz_schema(stack: Stack, run: Run) -> schemathesis.BaseSchema:
                 "path.user_id": real("user-id"),
                 "path.key_id": real("key-id"),
                 "path.message_id": real("message-id"),
+                "query.cursor": real("cursor"),
                 "body.username": real("username"),
                 "body.password": real("password"),
                 "body.current_password": real("current-password"),

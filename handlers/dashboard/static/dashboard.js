@@ -2,11 +2,12 @@
 (function () {
   "use strict";
 
-  // A page showing a new key is the answer to a POST: make a reload fetch the page (GET, no key)
-  // instead of resubmitting the form.
+  // A page showing a new key is the answer to a POST (generate, or roll at the key's own URL): make a
+  // reload fetch the list (GET, no key) instead of resubmitting the form.
   if (document.getElementById("new-api-key") && window.history.replaceState) {
-    window.history.replaceState(null, "", window.location.href);
     var panel = document.getElementById("new-key-panel");
+    var listUrl = panel && panel.getAttribute("data-list-url");
+    window.history.replaceState(null, "", listUrl || window.location.href);
     if (panel) {
       panel.focus();
     }

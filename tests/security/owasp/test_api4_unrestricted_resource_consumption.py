@@ -21,8 +21,43 @@ def test_bodies_over_a_mebibyte_are_refused_before_parsing(client, world):
     assert_error(response, 413, "payload_too_large")
 
 
-def test_page_size_is_capped(client, world):
-    assert_error(client.get("/api/v1/messages?limit=1000", headers=world.headers["admin-jwt"]), 400, "invalid_request")
+@pytest.mark.parametrize("listing", ["/api/v1/messages", "/api/v1/users", "/api/v1/api-keys"])
+def test_page_size_is_capped(client, world, listing):
+    assert_error(client.get(f"{listing}?limit=1000", headers=world.headers["admin-jwt"]), 400, "invalid_request")
+
+
+@pytest.fixture
+def query_limits(repos):
+    """The ``Limit`` of every DynamoDB Query the app makes (what bounds the items it reads)."""
+    limits: list[int] = []
+
+    def record(params, **_kwargs):
+        limits.append(params.get("Limit", 10**9))
+
+    events = repos.db.client.meta.events
+    events.register("provide-client-params.dynamodb.Query", record)
+    yield limits
+    events.unregister("provide-client-params.dynamodb.Query", record)
+
+
+def test_a_filtered_page_reads_a_bounded_number_of_items(client, world, make_key, query_limits, monkeypatch):
+    # Bound the read-ahead to 10 index items a request, then hide the member's keys among 30 others.
+    monkeypatch.setattr("models.store.tenant_index.MAX_ITEMS_READ", 10)
+    member, admin = world.headers["member-jwt"], world.headers["admin-jwt"]
+    for n in range(30):
+        make_key(admin, name=f"admin {n}")
+    own = [make_key(member, name=f"member {n}")["id"] for n in range(2)]
+
+    seen, cursor, requests = [], "", 0
+    while cursor is not None:
+        query_limits.clear()
+        page = client.get(f"/api/v1/api-keys?limit=5&cursor={cursor}", headers=member).get_json()
+        requests += 1
+        assert query_limits and sum(query_limits) <= 10, query_limits  # never past the bound, whatever the limit
+        seen += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+    # Short pages on the way, and every one of the member's keys (with the one made for the world) once.
+    assert requests > 2 and len(seen) == len(set(seen)) == 3 and set(own) < set(seen)
 
 
 def test_message_bodies_are_capped(client, world):
