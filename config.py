@@ -48,6 +48,10 @@ class Settings:
     login_slowdown_seconds: float = 2.0
     # Proxies in front of a plain WSGI server whose X-Forwarded-For may be trusted (0: none).
     trusted_proxy_count: int = 0
+    # Token lifetimes: the defaults are the public page's promise (15 minutes, 7 days); shorter ones
+    # let tests watch a client refresh without waiting a quarter of an hour.
+    access_token_ttl_seconds: int = 15 * 60
+    refresh_token_ttl_seconds: int = 7 * 24 * 60 * 60
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -75,6 +79,8 @@ class Settings:
             ),
             login_slowdown_seconds=_float(env, "LOGIN_SLOWDOWN_SECONDS", defaults.login_slowdown_seconds),
             trusted_proxy_count=_int(env, "TRUSTED_PROXY_COUNT", defaults.trusted_proxy_count),
+            access_token_ttl_seconds=_int(env, "ACCESS_TOKEN_TTL_SECONDS", defaults.access_token_ttl_seconds),
+            refresh_token_ttl_seconds=_int(env, "REFRESH_TOKEN_TTL_SECONDS", defaults.refresh_token_ttl_seconds),
         )
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
@@ -118,6 +124,11 @@ class Settings:
             raise ConfigError("LOGIN_SLOWDOWN_SECONDS must be between 0 and 10")
         if self.trusted_proxy_count < 0:
             raise ConfigError("TRUSTED_PROXY_COUNT must be 0 or more")
+        if self.access_token_ttl_seconds <= 0 or self.refresh_token_ttl_seconds <= 0:
+            raise ConfigError("ACCESS_TOKEN_TTL_SECONDS and REFRESH_TOKEN_TTL_SECONDS must be positive")
+        if self.access_token_ttl_seconds >= self.refresh_token_ttl_seconds:
+            # A refresh token that dies first could never be used to renew its access token.
+            raise ConfigError("ACCESS_TOKEN_TTL_SECONDS must be shorter than REFRESH_TOKEN_TTL_SECONDS")
         return self
 
     @property

@@ -13,7 +13,6 @@ from handlers.web.errors import Unauthorized
 from handlers.web.principal import caller_account, refresh_token_account, refresh_token_claims
 from handlers.web.schemas import ErrorEnvelope
 from handlers.web.security_headers import NO_STORE
-from handlers.web.tokens import ACCESS_TOKEN_SECONDS
 from models.accounts.credentials import BAD_CREDENTIALS, check_credentials
 from models.users import User
 
@@ -44,7 +43,7 @@ def login(body: LoginRequest) -> Response:
             identity=user.user_id,
             additional_claims={"tid": user.tenant_id, "usr": user.username, "gen": user.session_generation},
         ),
-        expires_in=ACCESS_TOKEN_SECONDS,
+        expires_in=repositories().settings.access_token_ttl_seconds,
     )
     return json_response(tokens, headers=NO_STORE)
 
@@ -55,9 +54,8 @@ def refresh() -> Response:
     """Issue a new access token for a valid, unrevoked refresh token of an active user."""
     user = refresh_token_account()
     request_state().log_tenant = user.tenant_id
-    return json_response(
-        AccessToken(access_token=_access_token(user), expires_in=ACCESS_TOKEN_SECONDS), headers=NO_STORE
-    )
+    expires_in = repositories().settings.access_token_ttl_seconds
+    return json_response(AccessToken(access_token=_access_token(user), expires_in=expires_in), headers=NO_STORE)
 
 
 @bp.post("/logout")

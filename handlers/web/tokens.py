@@ -15,9 +15,6 @@ from config import Settings
 from handlers.web.context import repositories, request_state
 from handlers.web.errors import error_response
 
-ACCESS_TOKEN_SECONDS = 15 * 60
-REFRESH_TOKEN_SECONDS = 7 * 24 * 60 * 60
-
 jwt = JWTManager()
 
 
@@ -27,8 +24,8 @@ def init_tokens(app: Flask, settings: Settings) -> None:
         JWT_TOKEN_LOCATION=["headers"],
         JWT_ALGORITHM="HS256",
         JWT_DECODE_ALGORITHMS=["HS256"],
-        JWT_ACCESS_TOKEN_EXPIRES=timedelta(seconds=ACCESS_TOKEN_SECONDS),
-        JWT_REFRESH_TOKEN_EXPIRES=timedelta(seconds=REFRESH_TOKEN_SECONDS),
+        JWT_ACCESS_TOKEN_EXPIRES=timedelta(seconds=settings.access_token_ttl_seconds),
+        JWT_REFRESH_TOKEN_EXPIRES=timedelta(seconds=settings.refresh_token_ttl_seconds),
         JWT_ENCODE_ISSUER=settings.jwt_issuer,
         JWT_DECODE_ISSUER=settings.jwt_issuer,
         JWT_ENCODE_AUDIENCE=settings.jwt_audience,
