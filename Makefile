@@ -15,8 +15,9 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt client/pyproject.toml 
 run: $(VENV)/.installed
 	./scripts/run_local.sh
 
-# The whole suite on moto, then the repository-level tests again on Amazon's DynamoDB Local
-# (skipped, with the reason, where Java 17+ or npm is missing; CI installs them).
+# The whole suite on moto (the service's tests, then the Python client's in client/tests), then the
+# repository-level tests again on Amazon's DynamoDB Local (skipped, with the reason, where Java 17+
+# or npm is missing; CI installs them).
 test: $(VENV)/.installed
 	$(BIN)/pytest
 	TEST_DYNAMODB_LOCAL=1 $(BIN)/pytest -m dynamodb_local
