@@ -8,15 +8,16 @@ BIN := $(VENV)/bin
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
+$(VENV)/.installed: requirements.txt requirements-dev.txt client/pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
 run: $(VENV)/.installed
 	./scripts/run_local.sh
 
-# The whole suite on moto, then the repository-level tests again on Amazon's DynamoDB Local
-# (skipped, with the reason, where Java 17+ or npm is missing; CI installs them).
+# The whole suite on moto (the service's tests, then the Python client's in client/tests), then the
+# repository-level tests again on Amazon's DynamoDB Local (skipped, with the reason, where Java 17+
+# or npm is missing; CI installs them).
 test: $(VENV)/.installed
 	$(BIN)/pytest
 	TEST_DYNAMODB_LOCAL=1 $(BIN)/pytest -m dynamodb_local

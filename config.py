@@ -53,6 +53,10 @@ class Settings:
     # Failed logins recorded in the audit log per account per minute (per process); past it they are
     # still refused and counted by the login limits, only not each written down.
     audit_failed_logins_per_minute: int = 5
+    # Token lifetimes: the defaults are the public page's promise (15 minutes, 7 days); shorter ones
+    # let tests watch a client refresh without waiting a quarter of an hour.
+    access_token_ttl_seconds: int = 15 * 60
+    refresh_token_ttl_seconds: int = 7 * 24 * 60 * 60
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -84,6 +88,8 @@ class Settings:
             audit_failed_logins_per_minute=_int(
                 env, "AUDIT_FAILED_LOGINS_PER_MINUTE", defaults.audit_failed_logins_per_minute
             ),
+            access_token_ttl_seconds=_int(env, "ACCESS_TOKEN_TTL_SECONDS", defaults.access_token_ttl_seconds),
+            refresh_token_ttl_seconds=_int(env, "REFRESH_TOKEN_TTL_SECONDS", defaults.refresh_token_ttl_seconds),
         )
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
@@ -131,6 +137,11 @@ class Settings:
             raise ConfigError("AUDIT_RETENTION_DAYS must be between 1 and 3650")
         if self.audit_failed_logins_per_minute < 0:
             raise ConfigError("AUDIT_FAILED_LOGINS_PER_MINUTE must be 0 or more")
+        if self.access_token_ttl_seconds <= 0 or self.refresh_token_ttl_seconds <= 0:
+            raise ConfigError("ACCESS_TOKEN_TTL_SECONDS and REFRESH_TOKEN_TTL_SECONDS must be positive")
+        if self.access_token_ttl_seconds >= self.refresh_token_ttl_seconds:
+            # A refresh token that dies first could never be used to renew its access token.
+            raise ConfigError("ACCESS_TOKEN_TTL_SECONDS must be shorter than REFRESH_TOKEN_TTL_SECONDS")
         return self
 
     @property

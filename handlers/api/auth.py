@@ -13,7 +13,7 @@ from handlers.web.errors import Unauthorized
 from handlers.web.principal import caller_account, presented_token_type, refresh_token_account, refresh_token_claims
 from handlers.web.schemas import ErrorEnvelope
 from handlers.web.security_headers import NO_STORE
-from handlers.web.tokens import ACCESS_TOKEN_SECONDS, access_token_for, refresh_token_for
+from handlers.web.tokens import access_token_for, refresh_token_for
 from models.accounts.credentials import BAD_CREDENTIALS, check_login
 from models.audit import Actor
 
@@ -43,7 +43,9 @@ def login(body: LoginRequest) -> Response:
     request_state().log_tenant = user.tenant_id
     record_login(user, body.username, succeeded=True, via="api")
     tokens = TokenPair(
-        access_token=access_token_for(user), refresh_token=refresh_token_for(user), expires_in=ACCESS_TOKEN_SECONDS
+        access_token=access_token_for(user),
+        refresh_token=refresh_token_for(user),
+        expires_in=repositories().settings.access_token_ttl_seconds,
     )
     return json_response(tokens, headers=NO_STORE)
 
@@ -54,9 +56,8 @@ def refresh() -> Response:
     """Issue a new access token for a valid, unrevoked refresh token of an active user."""
     user = refresh_token_account()
     request_state().log_tenant = user.tenant_id
-    return json_response(
-        AccessToken(access_token=access_token_for(user), expires_in=ACCESS_TOKEN_SECONDS), headers=NO_STORE
-    )
+    expires_in = repositories().settings.access_token_ttl_seconds
+    return json_response(AccessToken(access_token=access_token_for(user), expires_in=expires_in), headers=NO_STORE)
 
 
 @bp.post("/logout")

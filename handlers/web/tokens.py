@@ -16,9 +16,6 @@ from handlers.web.context import repositories, request_state
 from handlers.web.errors import error_response
 from models.users import User
 
-ACCESS_TOKEN_SECONDS = 15 * 60
-REFRESH_TOKEN_SECONDS = 7 * 24 * 60 * 60
-
 jwt = JWTManager()
 
 
@@ -28,8 +25,8 @@ def init_tokens(app: Flask, settings: Settings) -> None:
         JWT_TOKEN_LOCATION=["headers"],
         JWT_ALGORITHM="HS256",
         JWT_DECODE_ALGORITHMS=["HS256"],
-        JWT_ACCESS_TOKEN_EXPIRES=timedelta(seconds=ACCESS_TOKEN_SECONDS),
-        JWT_REFRESH_TOKEN_EXPIRES=timedelta(seconds=REFRESH_TOKEN_SECONDS),
+        JWT_ACCESS_TOKEN_EXPIRES=timedelta(seconds=settings.access_token_ttl_seconds),
+        JWT_REFRESH_TOKEN_EXPIRES=timedelta(seconds=settings.refresh_token_ttl_seconds),
         JWT_ENCODE_ISSUER=settings.jwt_issuer,
         JWT_DECODE_ISSUER=settings.jwt_issuer,
         JWT_ENCODE_AUDIENCE=settings.jwt_audience,
@@ -44,7 +41,7 @@ def init_tokens(app: Flask, settings: Settings) -> None:
 
 
 def access_token_for(user: User) -> str:
-    """A 15-minute access token of ``user``: everything an authenticated request needs, so no read."""
+    """An access token of ``user`` (15 minutes by default): all an authenticated request needs, so no read."""
     token: str = create_access_token(
         identity=user.user_id,
         additional_claims={"tid": user.tenant_id, "role": user.role, "usr": user.username},
@@ -53,7 +50,7 @@ def access_token_for(user: User) -> str:
 
 
 def refresh_token_for(user: User) -> str:
-    """A 7-day refresh token of ``user``, stamped with their current session generation."""
+    """A refresh token of ``user`` (7 days by default), stamped with their current session generation."""
     token: str = create_refresh_token(
         identity=user.user_id,
         additional_claims={"tid": user.tenant_id, "usr": user.username, "gen": user.session_generation},

@@ -96,3 +96,32 @@ def test_dev_secret_is_generated_once_and_kept(tmp_path):
     assert first.signing_secret.get() == second.signing_secret.get()
     assert len(first.signing_secret.get()) >= 32
     assert (tmp_path / "jwt-secret").stat().st_mode & 0o777 == 0o600
+
+
+def test_token_lifetimes_default_to_the_public_pages_promise():
+    settings = Settings.from_env({"APP_ENV": "test"}).validate()
+    assert (settings.access_token_ttl_seconds, settings.refresh_token_ttl_seconds) == (900, 604800)
+
+
+def test_token_lifetimes_are_read_from_the_environment():
+    settings = Settings.from_env(
+        {"APP_ENV": "test", "ACCESS_TOKEN_TTL_SECONDS": "5", "REFRESH_TOKEN_TTL_SECONDS": "60"}
+    ).validate()
+    assert (settings.access_token_ttl_seconds, settings.refresh_token_ttl_seconds) == (5, 60)
+
+
+@pytest.mark.parametrize(
+    ("access", "refresh", "message"),
+    [
+        ("0", "60", "must be positive"),
+        ("5", "-1", "must be positive"),
+        ("60", "60", "shorter than REFRESH_TOKEN_TTL_SECONDS"),
+        ("900", "600", "shorter than REFRESH_TOKEN_TTL_SECONDS"),
+        ("5.5", "60", "ACCESS_TOKEN_TTL_SECONDS must be an integer"),
+        ("5", "a week", "REFRESH_TOKEN_TTL_SECONDS must be an integer"),
+    ],
+)
+def test_refuses_token_lifetimes_that_cannot_work(access, refresh, message):
+    env = {"APP_ENV": "test", "ACCESS_TOKEN_TTL_SECONDS": access, "REFRESH_TOKEN_TTL_SECONDS": refresh}
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env(env).validate()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import jwt
 import pytest
 
-from tests.conftest import assert_error, bearer
+from models.passwords import hash_password
+from tests.conftest import PASSWORD, assert_error, bearer, repositories_of
 
 pytestmark = pytest.mark.dynamodb_local
 
@@ -87,6 +88,26 @@ def test_token_lifetimes_and_algorithm(make_user, login, jwt_secret):
         assert claims["exp"] - claims["iat"] == lifetime
         assert claims["type"] == kind
         assert claims["tid"] == "acme"
+
+
+def test_token_lifetimes_follow_the_settings(app_with, jwt_secret):
+    app = app_with(access_token_ttl_seconds=5, refresh_token_ttl_seconds=60)
+    repos = repositories_of(app)
+    repos.tenants.create("acme")
+    repos.users.create("acme", "alice", hash_password(PASSWORD), "admin")
+    client = app.test_client()
+    login = client.post("/api/v1/auth/login", json={"username": "alice", "password": PASSWORD})
+    refreshed = client.post("/api/v1/auth/refresh", headers=bearer(login.get_json()["refresh_token"]))
+
+    assert login.get_json()["expires_in"] == 5
+    assert refreshed.get_json()["expires_in"] == 5
+    for token, lifetime in (
+        (login.get_json()["access_token"], 5),
+        (login.get_json()["refresh_token"], 60),
+        (refreshed.get_json()["access_token"], 5),
+    ):
+        claims = jwt.decode(token, jwt_secret, algorithms=["HS256"], options={"verify_aud": False})
+        assert claims["exp"] - claims["iat"] == lifetime
 
 
 def test_logout_revokes_only_that_refresh_token(client, make_user, login):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 import pytest
@@ -11,7 +12,35 @@ from app import create_app
 from models.store.tables import create_tables
 from tests.conftest import api_key, assert_error, bearer, repositories_of
 
-RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
+RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "RateLimit-Policy", "RateLimit")
+# draft-ietf-httpapi-ratelimit-headers: one item, a quoted policy name with integer parameters.
+STANDARD_FIELD = re.compile(r'"(?P<policy>[a-z-]+)"(?P<params>(;[a-z]+=[0-9]+)+)')
+
+
+def standard_fields(response) -> tuple[str, dict[str, int], dict[str, int]]:
+    """The policy name, the RateLimit-Policy parameters and the RateLimit parameters of a response."""
+    parsed = []
+    for name in ("RateLimit-Policy", "RateLimit"):
+        match = STANDARD_FIELD.fullmatch(response.headers[name])
+        assert match, f"{name}: {response.headers[name]!r}"
+        params = dict(param.split("=") for param in match["params"].strip(";").split(";"))
+        parsed.append((match["policy"], {key: int(value) for key, value in params.items()}))
+    (policy, quota), (same_policy, state) = parsed
+    assert policy == same_policy
+    return policy, quota, state
+
+
+def assert_standard_fields_agree(response, policy: str, window: int) -> dict[str, int]:
+    """RateLimit-Policy and RateLimit name ``policy`` and say what X-RateLimit-* and Retry-After say."""
+    named, quota, state = standard_fields(response)
+    assert named == policy
+    assert quota == {"q": int(response.headers["X-RateLimit-Limit"]), "w": window}
+    assert state["r"] == int(response.headers["X-RateLimit-Remaining"])
+    reset_in = int(response.headers["X-RateLimit-Reset"]) - time.time()
+    assert 0 <= state["t"] <= window and abs(state["t"] - reset_in) <= 1
+    if "Retry-After" in response.headers:
+        assert int(response.headers["Retry-After"]) == max(1, state["t"])
+    return state
 
 
 def set_limit(app, tenant: str, limit: int) -> None:
@@ -28,6 +57,8 @@ def test_headers_count_down_from_the_tenants_limit(client, admin):
         remaining.append(int(response.headers["X-RateLimit-Remaining"]))
         reset = int(response.headers["X-RateLimit-Reset"])
         assert before < reset <= time.time() + 60
+        assert response.headers["RateLimit-Policy"] == '"tenant";q=200;w=60'
+        assert_standard_fields_agree(response, "tenant", 60)
     assert remaining == [199, 198, 197]  # the admin fixture's login counted against the IP, not the tenant
 
 
@@ -61,6 +92,8 @@ def test_over_the_limit_is_a_429_envelope_with_retry_after(app, client, admin):
     assert response.headers["X-RateLimit-Remaining"] == "0"
     assert 1 <= int(response.headers["Retry-After"]) <= 60
     assert int(response.headers["X-RateLimit-Reset"]) <= time.time() + 60
+    assert response.headers["RateLimit-Policy"] == '"tenant";q=3;w=60'
+    assert assert_standard_fields_agree(response, "tenant", 60)["r"] == 0
 
 
 def test_retry_after_only_on_429(client, admin):
@@ -113,6 +146,7 @@ def test_once_full_this_process_rejects_without_writing(app, client, admin, dyna
         assert_error(response, 429, "rate_limited")
         assert response.headers["X-RateLimit-Remaining"] == "0" and response.headers["X-RateLimit-Limit"] == "2"
         assert int(response.headers["Retry-After"]) >= 1
+        assert_standard_fields_agree(response, "tenant", 60)  # answered from memory, with the same fields
 
 
 @pytest.fixture
@@ -167,6 +201,17 @@ def test_refused_credentials_are_counted_per_ip_without_dynamodb(strict_app):
     ]
     assert statuses == [401, 401, 401, 429]
     assert calls == []
+    refused = client.get("/api/v1/me", headers=api_key("nmk_test_guess"))
+    assert refused.headers["RateLimit-Policy"] == '"ip";q=3;w=60'
+    assert_standard_fields_agree(refused, "ip", 60)
+
+
+def test_requests_without_credentials_describe_the_ip_policy(strict_app):
+    client = strict_app.test_client()
+    anonymous = [client.get("/api/v1/me") for _ in range(4)]
+    assert [response.status_code for response in anonymous] == [401, 401, 401, 429]
+    remaining = [assert_standard_fields_agree(response, "ip", 60)["r"] for response in anonymous]
+    assert remaining == [2, 1, 0, 0]
 
 
 def test_login_failures_per_username_are_limited(client, make_user):
@@ -179,6 +224,9 @@ def test_login_failures_per_username_are_limited(client, make_user):
     blocked = client.post("/api/v1/auth/login", json={"username": "alice", "password": account.password})
     assert_error(blocked, 429, "rate_limited")
     assert int(blocked.headers["Retry-After"]) >= 1
+    # The limit breached is the 15-minute failure bucket: its window, not the minute of the login's IP limit.
+    assert blocked.headers["RateLimit-Policy"] == '"login-failures";q=10;w=900'
+    assert_standard_fields_agree(blocked, "login-failures", 900)
 
 
 def test_successful_logins_do_not_count_as_failures(client, make_user):
@@ -194,6 +242,17 @@ def test_login_attempts_per_ip_are_limited(client):
         for n in range(31)
     ]
     assert statuses == [401] * 30 + [429]
+    blocked = client.post("/api/v1/auth/login", json={"username": "user31", "password": "guess"})
+    assert blocked.headers["RateLimit-Policy"] == '"login-ip";q=30;w=60'
+    assert_standard_fields_agree(blocked, "login-ip", 60)
+
+
+def test_a_successful_login_describes_the_login_ip_policy(client, make_user):
+    account = make_user("alice")
+    ok = client.post("/api/v1/auth/login", json={"username": "alice", "password": account.password})
+    assert ok.status_code == 200
+    assert ok.headers["RateLimit-Policy"] == '"login-ip";q=30;w=60'
+    assert assert_standard_fields_agree(ok, "login-ip", 60)["r"] == 29
 
 
 def test_when_dynamodb_fails_limits_fall_back_to_memory_and_warn(app, client, admin, monkeypatch, caplog):
@@ -223,4 +282,6 @@ def test_refresh_and_logout_count_against_the_tenant(client, make_user, login):
 
     remaining = [int(r.headers["X-RateLimit-Remaining"]) for r in (me, refreshed, logout)]
     assert [r.headers["X-RateLimit-Limit"] for r in (me, refreshed, logout)] == ["200"] * 3
+    for response in (me, refreshed, logout):
+        assert_standard_fields_agree(response, "tenant", 60)
     assert remaining == [remaining[0], remaining[0] - 1, remaining[0] - 2]
