@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from handlers.web.context import repositories
 from handlers.web.endpoint import validation_details
 from models.accounts.inputs import NewUser
-from models.audit import Actor, AuditEvent, Origin
+from models.audit_record import Actor, AuditEvent, Origin
 from models.passwords import hash_password, verify_password
 from models.store.errors import Conflict, NotFound, StoreUnavailable
 from models.store.tables import create_tables

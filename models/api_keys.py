@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from models.api_key_record import ApiKey, KeyStatus, id_item, key_from_item, key_item
-from models.audit import AuditEvent, put_actions
+from models.audit import put_actions
+from models.audit_record import AuditEvent
 from models.clock import iso
 from models.key_format import generate_key, key_digest, prefix_hint
 from models.store.dynamo import (

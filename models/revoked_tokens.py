@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from models.audit import AuditEvent, write_with_audit
+from models.audit import write_with_audit
+from models.audit_record import AuditEvent
 from models.store.dynamo import DynamoDB, read_item, to_item
 from models.store.tables import REVOKED_TOKENS, TTL_ATTRIBUTE
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from models.audit import AuditEvent, write_with_audit
+from models.audit import write_with_audit
+from models.audit_record import AuditEvent
 from models.clock import iso
 from models.store.dynamo import (
     DynamoDB,

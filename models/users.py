@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from models.audit import AuditEvent, put_actions, write_with_audit
+from models.audit import put_actions, write_with_audit
+from models.audit_record import AuditEvent
 from models.clock import iso
 from models.store.dynamo import (
     TENANT_INDEX,
@@ -26,34 +27,11 @@ from models.store.errors import Conflict, NotAllowed, NotFound
 from models.store.item_keys import api_key_key, is_user_id, new_user_id, tenant_users_index_key, user_key
 from models.store.tables import ACCOUNTS
 from models.store.tenant_index import IndexPage, page_tenant_index
+from models.user_record import User, user_from_item, user_item
 
 # Optimistic-concurrency retries when a key is created while the user changes.
 UPDATE_ATTEMPTS = 5
 # Moves a user's session generation on (with values :zero and :one): every credential stamped before dies.
-NEXT_SESSION_GENERATION = "session_generation = if_not_exists(session_generation, :zero) + :one"
-
-
-@dataclass(frozen=True)
-class User:
-    """A person with a login inside one tenant.
-
-    ``api_keys`` maps the id of each live key the user created to ``{"digest", "expires_epoch"}``;
-    ``keys_version`` changes with every write to it, so writers can detect each other.
-    ``session_generation`` is stamped into every refresh token and dashboard session; moving it on
-    (disable, a password change or reset, "sign out everywhere") ends every one issued before.
-    """
-
-    user_id: str
-    tenant_id: str
-    username: str
-    role: str
-    disabled: bool
-    created_at: str
-    updated_at: str
-    password_hash: str | None = field(default=None, repr=False)
-    api_keys: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
-    keys_version: int = 0
-    session_generation: int = 0
 
 
 class _GenerationMoved(Exception):
@@ -334,38 +312,3 @@ class UserRepository:
                 "ExpressionAttributeValues": to_item({":role": role, ":disabled": disabled}),
             }
         }
-
-
-def user_item(user: User) -> dict[str, Any]:
-    """The stored attributes of a user (keys not included)."""
-    return {
-        "type": "user",
-        "user_id": user.user_id,
-        "tenant_id": user.tenant_id,
-        "username": user.username,
-        "role": user.role,
-        "disabled": user.disabled,
-        "created_at": user.created_at,
-        "updated_at": user.updated_at,
-        "password_hash": user.password_hash,
-        "api_keys": user.api_keys,
-        "keys_version": user.keys_version,
-        "session_generation": user.session_generation,
-    }
-
-
-def user_from_item(values: dict[str, Any]) -> User:
-    """A User from a stored (or index-projected) item."""
-    return User(
-        user_id=values["user_id"],
-        tenant_id=values["tenant_id"],
-        username=values["username"],
-        role=values["role"],
-        disabled=bool(values.get("disabled", False)),
-        created_at=values["created_at"],
-        updated_at=values.get("updated_at", values["created_at"]),
-        password_hash=values.get("password_hash"),
-        api_keys=values.get("api_keys") or {},
-        keys_version=int(values.get("keys_version", 0)),
-        session_generation=int(values.get("session_generation", 0)),
-    )

@@ -9,7 +9,7 @@ from handlers.web.context import repositories
 from handlers.web.cursors import decode_position, encode_position
 from handlers.web.endpoint import BEARER, endpoint, json_response
 from handlers.web.principal import current_principal, require_permission
-from models.audit import is_event_id
+from models.audit_record import is_event_id
 from models.roles import USERS_MANAGE
 
 bp = Blueprint("audit_events", __name__, url_prefix="/api/v1/audit-events")

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, JsonValue, field_validator, model_validator
 
 from handlers.web.schemas import PageQuery
-from models.audit import ACTIONS, AuditEvent
+from models.audit_record import ACTIONS, AuditEvent
 from models.store.item_keys import USER_ID_PATTERN
 
 

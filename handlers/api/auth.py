@@ -15,7 +15,7 @@ from handlers.web.schemas import ErrorEnvelope
 from handlers.web.security_headers import NO_STORE
 from handlers.web.tokens import access_token_for, refresh_token_for
 from models.accounts.credentials import BAD_CREDENTIALS, check_login
-from models.audit import Actor
+from models.audit_record import Actor
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
 

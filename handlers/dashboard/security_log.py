@@ -9,7 +9,7 @@ from flask import Blueprint, render_template, request
 from handlers.web.context import repositories
 from handlers.web.cursors import decode_position, encode_position
 from handlers.web.principal import current_principal, require_permission
-from models.audit import ACTIONS, AuditEvent, is_event_id
+from models.audit_record import ACTIONS, AuditEvent, is_event_id
 from models.roles import USERS_MANAGE
 
 bp = Blueprint("security_log", __name__, url_prefix="/settings/security-log")

@@ -23,7 +23,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from handlers.web.context import EXTENSION_KEY, repositories, request_state
 from handlers.web.errors import Forbidden
 from models.accounts.credentials import active_account
-from models.audit import AuditEvent
+from models.audit_record import AuditEvent
 from models.users import User
 
 URL_PREFIX = "/dashboard"

@@ -31,7 +31,7 @@ from handlers.web.principal import current_principal
 from models.accounts.credentials import BAD_CREDENTIALS, check_login
 from models.accounts.inputs import Credentials
 from models.accounts.principal import Principal
-from models.audit import AuditEvent
+from models.audit_record import AuditEvent
 from models.roles import API_KEYS_MANAGE, permissions_for
 from models.users import User
 

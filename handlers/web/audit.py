@@ -14,7 +14,7 @@ from limits.strategies import FixedWindowRateLimiter
 from handlers.web.client_ip import client_ip
 from handlers.web.context import repositories, request_state
 from models.api_keys import ApiKey
-from models.audit import Actor, AuditEvent, Origin
+from models.audit_record import Actor, AuditEvent, Origin
 from models.store.errors import StoreUnavailable
 from models.users import User
 

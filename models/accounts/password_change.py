@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from models.accounts.principal import Principal
-from models.audit import AuditEvent
+from models.audit_record import AuditEvent
 from models.passwords import hash_password, verify_password
 from models.store.errors import NotAllowed
 from models.users import User, UserRepository

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from models.accounts.principal import Principal
-from models.audit import AuditEvent
+from models.audit_record import AuditEvent
 from models.store.errors import Conflict
 from models.users import User, UserRepository
 
