@@ -57,6 +57,10 @@ class Settings:
     # let tests watch a client refresh without waiting a quarter of an hour.
     access_token_ttl_seconds: int = 15 * 60
     refresh_token_ttl_seconds: int = 7 * 24 * 60 * 60
+    # The key material of the TOTP secrets' encryption and the recovery codes' digests (models/mfa.py).
+    # None: derived from the signing secret, one secret less to keep; set it to rotate the signing
+    # secret without making every enrolled secret unreadable.
+    mfa_encryption_key: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -90,6 +94,7 @@ class Settings:
             ),
             access_token_ttl_seconds=_int(env, "ACCESS_TOKEN_TTL_SECONDS", defaults.access_token_ttl_seconds),
             refresh_token_ttl_seconds=_int(env, "REFRESH_TOKEN_TTL_SECONDS", defaults.refresh_token_ttl_seconds),
+            mfa_encryption_key=env.get("MFA_ENCRYPTION_KEY") or None,
         )
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
@@ -117,6 +122,8 @@ class Settings:
                 f"APP_ENV={self.environment} needs JWT_SECRET_KEY (at least {MIN_SECRET_BYTES} bytes) "
                 "or JWT_SECRET_SSM_PARAMETER (an SSM SecureString holding it)"
             )
+        if self.mfa_encryption_key is not None and len(self.mfa_encryption_key.encode()) < MIN_SECRET_BYTES:
+            raise ConfigError(f"MFA_ENCRYPTION_KEY must be at least {MIN_SECRET_BYTES} bytes")
         if not self.table_prefix or len(self.table_prefix) > 200:
             raise ConfigError("DYNAMODB_TABLE_PREFIX must be 1 to 200 characters")
         if self.max_content_length <= 0:

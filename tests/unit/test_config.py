@@ -125,3 +125,12 @@ def test_refuses_token_lifetimes_that_cannot_work(access, refresh, message):
     env = {"APP_ENV": "test", "ACCESS_TOKEN_TTL_SECONDS": access, "REFRESH_TOKEN_TTL_SECONDS": refresh}
     with pytest.raises(ConfigError, match=message):
         Settings.from_env(env).validate()
+
+
+def test_mfa_encryption_key_is_read_validated_and_never_in_the_repr():
+    key = "m" * 40
+    settings = Settings.from_env({"APP_ENV": "test", "MFA_ENCRYPTION_KEY": key}).validate()
+    assert settings.mfa_encryption_key == key
+    assert key not in repr(settings)
+    with pytest.raises(ConfigError, match="MFA_ENCRYPTION_KEY must be at least 32 bytes"):
+        Settings.from_env({"APP_ENV": "test", "MFA_ENCRYPTION_KEY": "short"}).validate()
