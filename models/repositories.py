@@ -10,6 +10,8 @@ from models.api_keys import ApiKeyRepository
 from models.audit import AuditRepository
 from models.clock import Clock
 from models.messages import MessageRepository
+from models.mfa import MfaKeys
+from models.mfa_repository import MfaRepository
 from models.revoked_tokens import RevokedTokenRepository
 from models.signing_secret import SigningSecret
 from models.store.dynamo import DynamoDB
@@ -31,6 +33,7 @@ class Repositories:
     messages: MessageRepository
     tenant_limits: TenantLimitCache
     audit: AuditRepository
+    mfa: MfaRepository
     # Replaceable so tests can move time instead of sleeping; repositories read it through ``now``.
     clock: Clock = field(default_factory=Clock)
 
@@ -48,11 +51,14 @@ class Repositories:
             return bundle.now()
 
         users = UserRepository(db, now)
+        signing_secret = SigningSecret(settings)
+        # MFA_ENCRYPTION_KEY when set, else the signing secret (config.py says why; read lazily, as it is).
+        mfa_keys = MfaKeys(lambda: settings.mfa_encryption_key or signing_secret.get())
         tenants = TenantRepository(db, now)
         bundle = cls(
             settings=settings,
             db=db,
-            signing_secret=SigningSecret(settings),
+            signing_secret=signing_secret,
             tenants=tenants,
             users=users,
             revoked_tokens=RevokedTokenRepository(db),
@@ -60,5 +66,6 @@ class Repositories:
             messages=MessageRepository(db),
             tenant_limits=TenantLimitCache(tenants, now=lambda: now().timestamp()),
             audit=AuditRepository(db, now, settings.audit_retention_days),
+            mfa=MfaRepository(db, users, mfa_keys, now),
         )
         return bundle

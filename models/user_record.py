@@ -14,6 +14,8 @@ class User:
     ``keys_version`` changes with every write to it, so writers can detect each other.
     ``session_generation`` is stamped into every refresh token and dashboard session; moving it on
     (disable, a password change or reset, "sign out everywhere") ends every one issued before.
+    The ``mfa_*`` fields are two-factor authentication's (models/mfa_repository.py): secrets stored
+    encrypted, recovery codes as keyed digests, and the last time step a TOTP code was accepted for.
     """
 
     user_id: str
@@ -27,6 +29,11 @@ class User:
     api_keys: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
     keys_version: int = 0
     session_generation: int = 0
+    mfa_enabled: bool = False
+    mfa_secret: str | None = field(default=None, repr=False)
+    mfa_pending_secret: str | None = field(default=None, repr=False)
+    mfa_last_step: int = 0
+    mfa_recovery: frozenset[str] = field(default_factory=frozenset, repr=False)
 
 
 def user_item(user: User) -> dict[str, Any]:
@@ -44,6 +51,12 @@ def user_item(user: User) -> dict[str, Any]:
         "api_keys": user.api_keys,
         "keys_version": user.keys_version,
         "session_generation": user.session_generation,
+        "mfa_enabled": user.mfa_enabled,
+        "mfa_secret": user.mfa_secret,
+        "mfa_pending_secret": user.mfa_pending_secret,
+        "mfa_last_step": user.mfa_last_step,
+        # A string set; DynamoDB has no empty set, so none at all (None is not written).
+        "mfa_recovery": set(user.mfa_recovery) or None,
     }
 
 
@@ -61,4 +74,9 @@ def user_from_item(values: dict[str, Any]) -> User:
         api_keys=values.get("api_keys") or {},
         keys_version=int(values.get("keys_version", 0)),
         session_generation=int(values.get("session_generation", 0)),
+        mfa_enabled=bool(values.get("mfa_enabled", False)),
+        mfa_secret=values.get("mfa_secret"),
+        mfa_pending_secret=values.get("mfa_pending_secret"),
+        mfa_last_step=int(values.get("mfa_last_step", 0)),
+        mfa_recovery=frozenset(values.get("mfa_recovery") or ()),
     )
