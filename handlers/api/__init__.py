@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from handlers.api import api_keys, audit_events, auth, health, messages, passwords, users
+from handlers.api import api_keys, audit_events, auth, health, messages, mfa, passwords, users
 
 
 def register_api(app: Flask) -> None:
     """Serve every resource's blueprint."""
-    for module in (health, auth, users, passwords, api_keys, messages, audit_events):
+    for module in (health, auth, users, passwords, mfa, api_keys, messages, audit_events):
         app.register_blueprint(module.bp)

@@ -9,13 +9,14 @@ from handlers.ratelimit import login_limits, slow_down_if_targeted
 from handlers.web.audit import audit_event, record_login, user_actor
 from handlers.web.context import repositories, request_state
 from handlers.web.endpoint import BEARER, endpoint, json_response
-from handlers.web.errors import Unauthorized
+from handlers.web.errors import MFA_REQUIRED, Unauthorized
 from handlers.web.principal import caller_account, presented_token_type, refresh_token_account, refresh_token_claims
 from handlers.web.schemas import ErrorEnvelope
 from handlers.web.security_headers import NO_STORE
 from handlers.web.tokens import access_token_for, refresh_token_for
 from models.accounts.credentials import BAD_CREDENTIALS, check_login
 from models.audit_record import Actor
+from models.mfa_repository import InvalidCode
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
 
@@ -41,6 +42,23 @@ def login(body: LoginRequest) -> Response:
             record_login(checked.account, body.username, succeeded=False, via="api")
         raise Unauthorized(BAD_CREDENTIALS, code="invalid_credentials")
     request_state().log_tenant = user.tenant_id
+    if user.mfa_enabled:
+        # Only now, the password verified: to anyone without it the answer is the same as for a wrong one.
+        if body.otp is None:
+            raise Unauthorized("A one-time code is required: send it as otp", code=MFA_REQUIRED)
+        used = audit_event(
+            "mfa.recovery_code_used",
+            tenant_id=user.tenant_id,
+            actor=user_actor(user, "password"),
+            target_type="user",
+            target_id=user.user_id,
+            details={"via": "api"},
+        )
+        try:
+            repositories().mfa.use_code(user, body.otp, recovery_audit=[used])
+        except InvalidCode as exc:
+            record_login(user, body.username, succeeded=False, via="api")
+            raise Unauthorized(BAD_CREDENTIALS, code="invalid_credentials") from exc
     record_login(user, body.username, succeeded=True, via="api")
     tokens = TokenPair(
         access_token=access_token_for(user),

@@ -10,7 +10,9 @@ from models.accounts.inputs import Credentials
 
 
 class LoginRequest(Credentials):
-    """Credentials for ``POST /auth/login``."""
+    """Credentials for ``POST /auth/login``; ``otp`` (a TOTP or recovery code) for users with two-factor on."""
+
+    otp: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class TokenPair(BaseModel):

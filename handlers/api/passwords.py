@@ -26,9 +26,12 @@ from models.roles import USERS_MANAGE
 bp = Blueprint("passwords", __name__, url_prefix="/api/v1")
 
 
-def _callers_username() -> object:
-    # The login limits' key: a wrong current password counts as a failed login of this username from
-    # this IP. Without a user's access token there is no username (the IP's own bucket is used).
+def callers_username() -> object:
+    """The login limits' key of a re-authentication (here, and disabling two-factor): the caller's username.
+
+    A wrong current password counts as a failed login of this username from this IP. Without a
+    user's access token there is no username (the IP's own bucket is used).
+    """
     try:
         principal = current_principal()
     except Exception:  # no usable credential: the view answers it; a key function must not raise
@@ -37,7 +40,7 @@ def _callers_username() -> object:
 
 
 @bp.post("/me/password")
-@login_limits(_callers_username)
+@login_limits(callers_username)
 @own_account_required
 @endpoint(
     body=PasswordChangeRequest,

@@ -27,7 +27,7 @@ from handlers.ratelimit.headers import RateLimited
 from handlers.ratelimit.subject import parse_limit
 from handlers.web.client_ip import client_ip
 from handlers.web.context import repositories
-from handlers.web.errors import ApiError
+from handlers.web.errors import MFA_REQUIRED, ApiError
 from models.store.item_keys import username_key
 
 log = logging.getLogger(__name__)
@@ -56,10 +56,10 @@ def login_limits(username: Callable[[], object]) -> Callable[[View], View]:
             try:
                 answer = view(*args, **kwargs)
             except ApiError as exc:
-                if target is not None and exc.status == 401:
+                if target is not None and exc.status == 401 and exc.code != MFA_REQUIRED:
                     _count_failure(target)
                 raise
-            if target is not None and isinstance(answer, BaseResponse | Response) and answer.status_code == 401:
+            if target is not None and isinstance(answer, BaseResponse | Response) and is_failed_attempt(answer):
                 _count_failure(target)
             return answer
 
@@ -68,7 +68,7 @@ def login_limits(username: Callable[[], object]) -> Callable[[View], View]:
             scope=LOGIN_FAILURES_SCOPE,
             key_func=lambda: failure_bucket(username()),
             # Only failed attempts count: a user who logs in often is not locked out.
-            deduct_when=lambda response: response.status_code == 401,
+            deduct_when=is_failed_attempt,
         )
         per_ip = limiter.shared_limit(
             lambda: repositories().settings.login_ip_rate_limit, scope=LOGIN_IP_SCOPE, key_func=client_ip
@@ -77,6 +77,15 @@ def login_limits(username: Callable[[], object]) -> Callable[[View], View]:
         return cast(View, per_ip(failures(counted)))
 
     return decorate
+
+
+def is_failed_attempt(response: BaseResponse) -> bool:
+    """True for a refused login; not for ``mfa_required``, whose password was right (the code comes next)."""
+    if response.status_code != 401:
+        return False
+    answer = response.get_json(silent=True) if isinstance(response, Response) else None
+    error = answer.get("error") if isinstance(answer, dict) else None
+    return not (isinstance(error, dict) and error.get("code") == MFA_REQUIRED)
 
 
 def slow_down_if_targeted(username: str) -> None:

@@ -31,6 +31,10 @@ HTTP_CODES = {
 }
 
 
+# A login whose password was right, for an account with two-factor on, that gave no code.
+MFA_REQUIRED = "mfa_required"
+
+
 class ApiError(Exception):
     """An error answered with the envelope: status, machine code, human message."""
 
@@ -107,7 +111,7 @@ def error_response(
 
 def bearer_challenge(code: str, message: str) -> str:
     """An RFC 6750 challenge; the error attributes only when a credential was presented and failed."""
-    if code in ("missing_credentials", "invalid_credentials"):
+    if code in ("missing_credentials", "invalid_credentials", MFA_REQUIRED):
         # A wrong username or (current) password is no fault of a token: error="invalid_token" would
         # tell a client holding a good access token (POST /me/password) to throw it away.
         return f'Bearer realm="{REALM}"'

@@ -27,6 +27,10 @@ MATRIX = {
     "POST /me/password":          (200, 200, 200, 403, 403, 403, 401),
     "POST /users/{user}/password": (204, 403, 403, 403, 403, 403, 401),
     "GET /audit-events":          (200, 403, 403, 403, 403, 403, 401),
+    # Past authorization: no enrolment to confirm (400), two-factor not on to disable (409).
+    "POST /me/mfa/totp":          (201, 201, 201, 403, 403, 403, 401),
+    "POST /me/mfa/totp/confirm":  (400, 400, 400, 403, 403, 403, 401),
+    "POST /me/mfa/totp/disable":  (409, 409, 409, 403, 403, 403, 401),
 }  # fmt: skip
 
 BODIES = {
@@ -37,6 +41,8 @@ BODIES = {
     "POST /messages": {"to": "+14155550123", "body": "matrix"},
     "POST /me/password": {"current_password": PASSWORD, "new_password": "changed in the matrix"},
     "POST /users/{user}/password": {"new_password": "reset in the matrix"},
+    "POST /me/mfa/totp/confirm": {"code": "123456"},
+    "POST /me/mfa/totp/disable": {"password": PASSWORD, "code": "123456"},
 }
 
 CASES = [
