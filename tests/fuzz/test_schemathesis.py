@@ -41,6 +41,12 @@ run cannot cut the branch it sits on:
   resets the member's password, whose access token (all that ``/auth/logout-all`` needs) lives on;
 - ``DELETE /api-keys/{key_id}`` is given a different real key than ``GET`` and ``rotate``, so revoking
   it does not turn every rotation into a 409;
+- ``POST /me/mfa/totp/confirm`` gets the access token of a user of its own whose enrolment the run
+  started, and half of its codes are that secret's current one, computed as the case is sent (the
+  first turns TOTP on, later confirmations are 400s); ``/disable`` gets a user of its own with TOTP
+  on, half of its codes that user's recovery codes, sent with that user's password (the first
+  success turns it off, later cases are 409s); ``POST /me/mfa/totp`` enrols the admin, whose
+  enrolment is never confirmed, so the admin's logins never need a code;
 - an admin's own account cannot be changed through ``PATCH /users/{user_id}`` (409), and an API key
   can manage neither keys nor users (403), so neither run can lock itself out.
 """
@@ -54,6 +60,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyotp
 import pytest
 import requests
 import schemathesis
@@ -84,6 +91,10 @@ REAL_VALUE_PROBABILITY = 0.5
 # One tenant and admin per run (tenant ids: lowercase letters, digits, hyphens).
 TENANTS = {"jwt": "fuzz-jwt", "api_key": "fuzz-api-key"}
 ADMIN = "fuzz-admin"
+# Half of the ``code`` fields are this, replaced when sent by a code that works then (a TOTP code
+# must be current when it arrives): /confirm's user's current code, or /disable's user's next
+# recovery code.
+WORKING_CODE = "the-working-code"
 # Generated strings rarely pass the password policy: half of the new passwords are this one.
 NEW_PASSWORD = "a new passphrase the policy accepts"
 
@@ -153,6 +164,8 @@ class Run:
     logout_refresh_token: str
     member_access_token: str
     password_changer: tuple[str, str]  # the access token and password of /me/password's user
+    mfa_confirmer: tuple[str, str]  # the access token and TOTP secret of /me/mfa/totp/confirm's user
+    mfa_disabler: tuple[str, str, list[str]]  # /me/mfa/totp/disable's user: token, password, recovery codes
     user_id: str
     key_id: str
     revocable_key_id: str
@@ -171,6 +184,10 @@ class Run:
             return {"Authorization": f"Bearer {self.member_access_token}"}
         if self.name == "jwt" and path == "/api/v1/me/password":
             return {"Authorization": f"Bearer {self.password_changer[0]}"}
+        if self.name == "jwt" and path == "/api/v1/me/mfa/totp/confirm":
+            return {"Authorization": f"Bearer {self.mfa_confirmer[0]}"}
+        if self.name == "jwt" and path == "/api/v1/me/mfa/totp/disable":
+            return {"Authorization": f"Bearer {self.mfa_disabler[0]}"}
         return self.credential
 
 
@@ -194,6 +211,14 @@ def run(request: pytest.FixtureRequest, stack: Stack) -> Run:
     changer = {"username": f"fuzz-password@{tenant}", "password": changer_password}
     stack.post("/api/v1/users", access, json={**changer, "role": "viewer"})
     changer_access = stack.post("/api/v1/auth/login", json=changer)["access_token"]
+    confirmer_access = new_user(stack, access, f"fuzz-mfa-confirm@{tenant}", secrets.token_urlsafe(18))
+    confirm_secret = stack.post("/api/v1/me/mfa/totp", confirmer_access)["secret"]
+    disabler_password = secrets.token_urlsafe(18)
+    disabler_access = new_user(stack, access, f"fuzz-mfa-disable@{tenant}", disabler_password)
+    disable_secret = stack.post("/api/v1/me/mfa/totp", disabler_access)["secret"]
+    recovery_codes = stack.post(
+        "/api/v1/me/mfa/totp/confirm", disabler_access, json={"code": pyotp.TOTP(disable_secret).now()}
+    )["recovery_codes"]
     key, revocable_key = (
         stack.post("/api/v1/api-keys", access, json={"name": name}) for name in ("target", "revocable")
     )
@@ -219,12 +244,27 @@ def run(request: pytest.FixtureRequest, stack: Stack) -> Run:
         ],
         member_access_token=member_access,
         password_changer=(changer_access, changer_password),
+        mfa_confirmer=(confirmer_access, confirm_secret),
+        mfa_disabler=(disabler_access, disabler_password, recovery_codes),
         user_id=user["id"],
         key_id=key["id"],
         revocable_key_id=revocable_key["id"],
         message_id=message["id"],
         cursors=cursors,
     )
+
+
+def working_code(run: Run, path: str) -> str:
+    """A code that works now for the operation's user (each recovery code is tried once)."""
+    if path == "/api/v1/me/mfa/totp/confirm":
+        return pyotp.TOTP(run.mfa_confirmer[1]).now()
+    return run.mfa_disabler[2].pop() if run.mfa_disabler[2] else WORKING_CODE
+
+
+def new_user(stack: Stack, admin_access: str, username: str, password: str) -> str:
+    """Create a viewer of the admin's tenant and log it in: its access token."""
+    stack.post("/api/v1/users", admin_access, json={"username": username, "password": password, "role": "viewer"})
+    return str(stack.post("/api/v1/auth/login", json={"username": username, "password": password})["access_token"])
 
 
 def real(dictionary: str) -> dict[str, Any]:
@@ -247,6 +287,7 @@ def fuzz_schema(stack: Stack, run: Run) -> schemathesis.BaseSchema:
                 "password": {"values": [run.password]},
                 "current-password": {"values": [run.password_changer[1]]},
                 "new-password": {"values": [NEW_PASSWORD]},
+                "mfa-code": {"values": [WORKING_CODE]},
             },
             "parameters": {
                 "path.user_id": real("user-id"),
@@ -257,13 +298,14 @@ def fuzz_schema(stack: Stack, run: Run) -> schemathesis.BaseSchema:
                 "body.password": real("password"),
                 "body.current_password": real("current-password"),
                 "body.new_password": real("new-password"),
+                "body.code": real("mfa-code"),
             },
             "operations": [
                 {
                     "include-method": "DELETE",
                     "include-path": "/api/v1/api-keys/{key_id}",
                     "parameters": {"path.key_id": real("revocable-key-id")},
-                }
+                },
             ],
             "generation": {
                 "max-examples": MAX_EXAMPLES,
@@ -343,6 +385,10 @@ def _node_id_for_schemathesis(request: pytest.FixtureRequest) -> None:
 @schema.parametrize()
 def test_api_conforms_to_its_openapi_document(case: schemathesis.Case, stack: Stack, run: Run) -> None:
     method = case.operation.method.upper()
+    if isinstance(case.body, dict) and case.body.get("code") == WORKING_CODE:
+        case.body["code"] = working_code(run, case.operation.path)
+        if "password" in case.body:  # /disable: with the working code, its user's password
+            case.body["password"] = run.mfa_disabler[1]
     response = case.call_and_validate(
         headers=run.headers_for(stack, method, case.operation.path), checks=CHECKS, timeout=TIMEOUT
     )
