@@ -115,14 +115,12 @@ class AuditRepository:
         if action:
             filters.append("#action = :action")
             values[":action"] = action
+            request["ExpressionAttributeNames"] = {"#action": "action"}  # "action" is a reserved word
         if actor_id:
             filters.append("actor_user_id = :actor")
             values[":actor"] = actor_id
         if filters:
             request["FilterExpression"] = " AND ".join(filters)
-            request["ExpressionAttributeNames"] = {"#action": "action"} if action else {}
-            if not request["ExpressionAttributeNames"]:
-                del request["ExpressionAttributeNames"]
         request["ExpressionAttributeValues"] = to_item(values)
         start = to_item({"tenant_id": tenant_id, "event_id": after_id}) if after_id else None
         found: list[AuditEvent] = []

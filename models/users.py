@@ -238,11 +238,16 @@ class UserRepository:
         if seen_hash is not None:
             values[":seen"] = seen_hash
             condition += " AND password_hash = :seen"
+        assignments = [f"{name} = {value}" for name, value in zip(names, values, strict=False)]
+        # keys_version guards every whole-item rewrite of the user (update, key creation): moved on
+        # here too, a rewrite that read the user before this write retries instead of putting the
+        # old password hash or session generation back.
+        assignments.append("keys_version = if_not_exists(keys_version, :zero) + :one")
+        values.update({":zero": 0, ":one": 1})
         update = {
             "TableName": self._table,
             "Key": to_item(user_key(user.username)),
-            "UpdateExpression": "SET "
-            + ", ".join(f"{name} = {value}" for name, value in zip(names, values, strict=False)),
+            "UpdateExpression": "SET " + ", ".join(assignments),
             "ConditionExpression": condition,
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": to_item(values),
@@ -256,7 +261,7 @@ class UserRepository:
             if from_generation:
                 raise _GenerationMoved()
             raise Conflict("the user changed concurrently; retry")
-        return replace(user, **changes)
+        return replace(user, **changes, keys_version=user.keys_version + 1)
 
     def delete(self, user: User) -> None:
         """Delete a user and stop every API key they created, in one transaction."""

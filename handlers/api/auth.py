@@ -13,7 +13,7 @@ from handlers.web.errors import MFA_REQUIRED, Unauthorized
 from handlers.web.principal import caller_account, presented_token_type, refresh_token_account, refresh_token_claims
 from handlers.web.schemas import ErrorEnvelope
 from handlers.web.security_headers import NO_STORE
-from handlers.web.tokens import access_token_for, refresh_token_for
+from handlers.web.tokens import access_token_for
 from models.accounts.credentials import BAD_CREDENTIALS, check_login
 from models.audit_record import Actor
 from models.mfa_repository import InvalidCode
@@ -60,11 +60,7 @@ def login(body: LoginRequest) -> Response:
             record_login(user, body.username, succeeded=False, via="api")
             raise Unauthorized(BAD_CREDENTIALS, code="invalid_credentials") from exc
     record_login(user, body.username, succeeded=True, via="api")
-    tokens = TokenPair(
-        access_token=access_token_for(user),
-        refresh_token=refresh_token_for(user),
-        expires_in=repositories().settings.access_token_ttl_seconds,
-    )
+    tokens = TokenPair.of(user, repositories().settings.access_token_ttl_seconds)
     return json_response(tokens, headers=NO_STORE)
 
 

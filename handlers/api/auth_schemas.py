@@ -6,7 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from handlers.web.tokens import access_token_for, refresh_token_for
 from models.accounts.inputs import Credentials
+from models.user_record import User
 
 
 class LoginRequest(Credentials):
@@ -22,6 +24,11 @@ class TokenPair(BaseModel):
     refresh_token: str
     token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - a scheme name, not a secret
     expires_in: int = Field(examples=[900])
+
+    @classmethod
+    def of(cls, user: User, expires_in: int) -> TokenPair:
+        """A fresh pair for ``user`` (stamped with their current session generation)."""
+        return cls(access_token=access_token_for(user), refresh_token=refresh_token_for(user), expires_in=expires_in)
 
 
 class AccessToken(BaseModel):

@@ -18,7 +18,6 @@ from handlers.web.errors import InvalidRequest, Unauthorized
 from handlers.web.principal import access_token_account, current_principal, own_account_required, require_permission
 from handlers.web.schemas import ErrorEnvelope
 from handlers.web.security_headers import NO_STORE
-from handlers.web.tokens import access_token_for, refresh_token_for
 from models.accounts import password_change
 from models.accounts.password_change import SamePassword, WrongCurrentPassword
 from models.roles import USERS_MANAGE
@@ -66,11 +65,7 @@ def change_own_password(body: PasswordChangeRequest) -> Response:
         detail = {"field": "new_password", "message": str(exc), "type": "same_as_current"}
         raise InvalidRequest("The request body is invalid", details=[detail]) from exc
     # The tokens carry the new generation: the caller carries on, everyone holding an older one is out.
-    tokens = TokenPair(
-        access_token=access_token_for(updated),
-        refresh_token=refresh_token_for(updated),
-        expires_in=repositories().settings.access_token_ttl_seconds,
-    )
+    tokens = TokenPair.of(updated, repositories().settings.access_token_ttl_seconds)
     return json_response(tokens, headers=NO_STORE)
 
 

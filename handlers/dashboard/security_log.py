@@ -48,7 +48,7 @@ def list_events() -> str:
     return render_template(
         "dashboard/security_log.html",
         section="security_log",
-        events=[EventRow.of(event) for event in page.items],
+        events=[EventRow(event) for event in page.items],
         actions=sorted(ACTIONS),
         people=users,
         filters=filters,
@@ -70,11 +70,6 @@ class EventRow:
         self.ip = event.origin.ip or ""
         self.user_agent = event.origin.user_agent or ""
         self.details = ", ".join(f"{name}: {value}" for name, value in sorted(event.details.items()))
-
-    @classmethod
-    def of(cls, event: AuditEvent) -> EventRow:
-        """The row of ``event``."""
-        return cls(event)
 
 
 def _day(value: str | None) -> datetime | None:

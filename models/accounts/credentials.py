@@ -33,11 +33,6 @@ def check_login(users: UserRepository, username: str, password: str) -> LoginChe
     return LoginCheck(account, account)
 
 
-def check_credentials(users: UserRepository, username: str, password: str) -> User | None:
-    """The active user with this username and password, or None."""
-    return check_login(users, username, password).user
-
-
 def active_account(
     users: UserRepository, username: object, user_id: object, tenant_id: object, generation: object = None
 ) -> User | None:

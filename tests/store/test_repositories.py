@@ -6,6 +6,7 @@ import threading
 
 import pytest
 
+from models.passwords import hash_password, verify_password
 from models.store.errors import Conflict, NotAllowed, NotFound
 
 pytestmark = pytest.mark.dynamodb_local
@@ -94,3 +95,26 @@ def test_a_password_change_over_a_hash_changed_meanwhile_is_a_conflict_and_write
     repos.users.delete(stored)
     with pytest.raises(NotFound):
         repos.users.change_password(stored, "hash-of-a-deleted-user")
+
+
+def test_a_rewrite_that_read_the_user_before_a_password_change_does_not_undo_it(repos, make_user):
+    make_user("maria", role="member")
+    before = repos.users.find_by_username("maria")
+    raced: list[bool] = []
+
+    def change_the_password_first(**_: object) -> None:
+        # Between update()'s read of the user and its write: another request changes the password.
+        if not raced:
+            raced.append(True)
+            repos.users.change_password(before, hash_password("a brand new passphrase"))
+
+    events = repos.db.client.meta.events
+    events.register("before-call.dynamodb.TransactWriteItems", change_the_password_first)
+    try:
+        repos.users.update(before, role="viewer")
+    finally:
+        events.unregister("before-call.dynamodb.TransactWriteItems", change_the_password_first)
+    after = repos.users.find_by_username("maria")
+    assert raced and after.role == "viewer"
+    assert verify_password(after.password_hash, "a brand new passphrase")  # not put back to the old hash
+    assert after.session_generation == before.session_generation + 1
