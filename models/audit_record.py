@@ -26,6 +26,7 @@ ACTIONS = frozenset(
         "mfa.disabled",
         "mfa.recovery_code_used",
         "tenant.rate_limit_changed",
+        "tenant.mfa_requirement_changed",
     }
 )
 EVENT_ID_PREFIX = "evt_"

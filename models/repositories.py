@@ -15,7 +15,7 @@ from models.mfa_repository import MfaRepository
 from models.revoked_tokens import RevokedTokenRepository
 from models.signing_secret import SigningSecret
 from models.store.dynamo import DynamoDB
-from models.tenants import TenantLimitCache, TenantRepository
+from models.tenants import TenantCache, TenantRepository
 from models.users import UserRepository
 
 
@@ -31,7 +31,7 @@ class Repositories:
     revoked_tokens: RevokedTokenRepository
     api_keys: ApiKeyRepository
     messages: MessageRepository
-    tenant_limits: TenantLimitCache
+    tenant_cache: TenantCache
     audit: AuditRepository
     mfa: MfaRepository
     # Replaceable so tests can move time instead of sleeping; repositories read it through ``now``.
@@ -64,7 +64,7 @@ class Repositories:
             revoked_tokens=RevokedTokenRepository(db),
             api_keys=ApiKeyRepository(db, users),
             messages=MessageRepository(db),
-            tenant_limits=TenantLimitCache(tenants, now=lambda: now().timestamp()),
+            tenant_cache=TenantCache(tenants, now=lambda: now().timestamp()),
             audit=AuditRepository(db, now, settings.audit_retention_days),
             mfa=MfaRepository(db, users, mfa_keys, now),
         )

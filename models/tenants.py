@@ -31,6 +31,8 @@ class Tenant:
     tenant_id: str
     rate_limit: int
     created_at: str
+    # When set, every user of the tenant must have two-factor authentication on to sign in.
+    mfa_required: bool = False
 
 
 def normalize_tenant_name(name: str) -> str:
@@ -83,41 +85,70 @@ class TenantRepository:
             raise NotFound("tenant not found")
         return replace(tenant, rate_limit=rate_limit)
 
+    def set_mfa_required(self, tenant_id: str, required: bool, audit: Sequence[AuditEvent] = ()) -> Tenant:
+        """Require two-factor authentication of every user of a tenant, or make it optional; NotFound if none."""
+        tenant = self.get(tenant_id)
+        update = {
+            "TableName": self._table,
+            "Key": to_item(tenant_key(tenant_id)),
+            "UpdateExpression": "SET mfa_required = :required",
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeValues": to_item({":required": required}),
+        }
+        if not write_with_audit(self._db, "Update", update, audit):
+            raise NotFound("tenant not found")
+        return replace(tenant, mfa_required=required)
+
 
 def _tenant(values: dict[str, Any]) -> Tenant:
-    return Tenant(tenant_id=values["tenant_id"], rate_limit=int(values["rate_limit"]), created_at=values["created_at"])
+    return Tenant(
+        tenant_id=values["tenant_id"],
+        rate_limit=int(values["rate_limit"]),
+        created_at=values["created_at"],
+        mfa_required=bool(values.get("mfa_required", False)),
+    )
 
 
-class TenantLimitCache:
-    """Each tenant's requests-per-minute figure, read at most once a minute per process.
+class TenantCache:
+    """Each tenant's settings (rate limit, two-factor requirement), read at most once a minute per process.
 
-    A ``tenants set-limit`` therefore takes effect within a minute: at the latest with the next window.
+    A ``tenants set-limit`` or ``set-mfa`` therefore takes effect within a minute on the paths that
+    read it here (the rate limiter, token refresh, dashboard pages); logins read the tenant itself.
     """
 
     def __init__(self, tenants: TenantRepository, now: Callable[[], float], ttl_seconds: float = 60) -> None:
         self._tenants = tenants
         self._now = now
         self._ttl = ttl_seconds
-        self._cache: dict[str, tuple[int, float]] = {}
+        self._cache: dict[str, tuple[Tenant | None, float]] = {}
         self._lock = threading.Lock()
 
     def per_minute(self, tenant_id: str) -> int:
         """The tenant's limit; the default for an unknown tenant, the last known one if DynamoDB fails."""
+        tenant = self._tenant(tenant_id)
+        return tenant.rate_limit if tenant is not None else DEFAULT_RATE_LIMIT
+
+    def requires_mfa(self, tenant_id: str) -> bool:
+        """True when the tenant requires two-factor authentication (as last known if DynamoDB fails)."""
+        tenant = self._tenant(tenant_id)
+        return tenant is not None and tenant.mfa_required
+
+    def clear(self) -> None:
+        """Forget every cached tenant (the next request of each tenant reads it again)."""
+        with self._lock:
+            self._cache.clear()
+
+    def _tenant(self, tenant_id: str) -> Tenant | None:
         now = self._now()
         cached = self._cache.get(tenant_id)
         if cached is not None and cached[1] > now:
             return cached[0]
         try:
-            limit = self._tenants.get(tenant_id).rate_limit
+            tenant: Tenant | None = self._tenants.get(tenant_id)
         except NotFound:
-            limit = DEFAULT_RATE_LIMIT
+            tenant = None
         except StoreUnavailable:
-            return cached[0] if cached else DEFAULT_RATE_LIMIT
+            return cached[0] if cached else None
         with self._lock:
-            self._cache[tenant_id] = (limit, now + self._ttl)
-        return limit
-
-    def clear(self) -> None:
-        """Forget every cached figure (the next request of each tenant reads its limit again)."""
-        with self._lock:
-            self._cache.clear()
+            self._cache[tenant_id] = (tenant, now + self._ttl)
+        return tenant

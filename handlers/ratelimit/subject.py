@@ -119,7 +119,7 @@ def _anonymous(repos: Repositories) -> Subject:
 
 
 def _tenant_subject(tenant_id: str) -> Subject:
-    return Subject(f"tenant:{tenant_id}", f"{repositories().tenant_limits.per_minute(tenant_id)}/minute")
+    return Subject(f"tenant:{tenant_id}", f"{repositories().tenant_cache.per_minute(tenant_id)}/minute")
 
 
 def _refresh_token_subject() -> Subject:

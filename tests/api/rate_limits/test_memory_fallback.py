@@ -10,7 +10,7 @@ from botocore.exceptions import EndpointConnectionError
 
 def set_limit(app, tenant: str, limit: int) -> None:
     assert app.test_cli_runner().invoke(args=["tenants", "set-limit", tenant, str(limit)]).exit_code == 0
-    app.extensions["nativemessage"].tenant_limits.clear()
+    app.extensions["nativemessage"].tenant_cache.clear()
 
 
 def test_a_body_the_limiter_cannot_parse_does_not_switch_counting_to_memory(app, client, admin, dynamodb_calls):

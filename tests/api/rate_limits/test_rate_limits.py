@@ -72,7 +72,7 @@ def test_jwt_and_api_key_requests_share_the_tenants_count(client, make_user, log
 
 def test_other_tenants_have_their_own_count(app, client, admin, make_user, login):
     set_limit(app, "acme", 2)
-    app.extensions["nativemessage"].tenant_limits.clear()
+    app.extensions["nativemessage"].tenant_cache.clear()
     outsider = bearer(login(make_user("olga", tenant="globex"))["access_token"])
     for _ in range(3):
         client.get("/api/v1/me", headers=admin)
@@ -82,7 +82,7 @@ def test_other_tenants_have_their_own_count(app, client, admin, make_user, login
 
 def test_over_the_limit_is_a_429_envelope_with_retry_after(app, client, admin):
     set_limit(app, "acme", 3)
-    app.extensions["nativemessage"].tenant_limits.clear()
+    app.extensions["nativemessage"].tenant_cache.clear()
     statuses = [client.get("/api/v1/me", headers=admin).status_code for _ in range(3)]
     response = client.get("/api/v1/me", headers=admin)
 
@@ -129,7 +129,7 @@ def test_a_tenant_override_takes_effect_on_the_next_window(app, client, admin, c
 
 def test_once_full_this_process_rejects_without_writing(app, client, admin, dynamodb_calls):
     set_limit(app, "acme", 2)
-    app.extensions["nativemessage"].tenant_limits.clear()
+    app.extensions["nativemessage"].tenant_cache.clear()
     dynamodb_calls.clear()
     for _ in range(3):  # 200, 200, then the 429 that tells this process the window is full
         client.get("/api/v1/me", headers=admin)

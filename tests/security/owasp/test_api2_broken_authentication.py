@@ -65,7 +65,7 @@ def test_login_answers_do_not_tell_which_part_was_wrong(client, make_user, repos
 def limit_tenant(app, tenant: str, per_minute: int) -> None:
     """Set a tenant's limit with the operator CLI and forget the cached figure."""
     assert app.test_cli_runner().invoke(args=["tenants", "set-limit", tenant, str(per_minute)]).exit_code == 0
-    repositories_of(app).tenant_limits.clear()
+    repositories_of(app).tenant_cache.clear()
 
 
 def test_a_dead_refresh_token_costs_its_tenant_nothing(app, client, make_user, login, repos):
@@ -77,7 +77,7 @@ def test_a_dead_refresh_token_costs_its_tenant_nothing(app, client, make_user, l
     repos.users.update(bob.user, disabled=True)
     access = bearer(login(make_user("carol", role="member"))["access_token"])
     limit_tenant(app, "acme", 5)
-    client.application.extensions["nativemessage"].tenant_limits.clear()
+    client.application.extensions["nativemessage"].tenant_cache.clear()
 
     assert client.get("/api/v1/me", headers=access).headers["X-RateLimit-Remaining"] == "4"
     for token in [logged_out] * 10 + [bobs["refresh_token"]] * 10:
