@@ -81,6 +81,14 @@ class MfaRepository:
         )
         return Enrolment(secret, otpauth_uri(secret, current.username))
 
+    def pending_enrolment(self, user: User) -> Enrolment | None:
+        """The enrolment ``user`` started and has not confirmed (its secret in clear, to show again), or None."""
+        current = self._users.reload(user)
+        if current.mfa_enabled or current.mfa_pending_secret is None:
+            return None
+        secret = self._keys.decrypt_secret(current.mfa_pending_secret, current.user_id)
+        return Enrolment(secret, otpauth_uri(secret, current.username))
+
     def confirm(self, user: User, code: str, audit: Sequence[AuditEvent] = ()) -> list[str]:
         """Turn TOTP on with a current code of the pending secret; the 10 recovery codes, in clear, this once.
 

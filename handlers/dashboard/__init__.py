@@ -2,7 +2,8 @@
 
 Server-rendered pages over the same repositories and account rules as the API. ``views`` holds the
 blueprint and its own pages, ``keys``, ``users`` and ``security_log`` the Settings sections, ``password``
-the Account page's Change password form, ``session`` the login session and CSRF tokens, ``pages`` what
+the Account page's Change password form, ``two_factor`` its Two-factor section, ``login_code`` a
+two-factor login's code step, ``session`` the login session and CSRF tokens, ``pages`` what
 every page shares (context, security headers, error pages); ``templates/`` and ``static/`` sit beside them.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from handlers.dashboard import keys, password, security_log, users
+from handlers.dashboard import keys, login_code, password, security_log, two_factor, users
 from handlers.dashboard.pages import display_clock, display_date, finish_dashboard_response
 from handlers.dashboard.session import DashboardSessionInterface, session_tenant
 from handlers.dashboard.views import bp
@@ -20,6 +21,8 @@ bp.register_blueprint(keys.bp)
 bp.register_blueprint(users.bp)
 bp.register_blueprint(security_log.bp)
 bp.register_blueprint(password.bp)
+bp.register_blueprint(two_factor.bp)
+bp.register_blueprint(login_code.bp)
 
 
 def init_dashboard(app: Flask) -> None:

@@ -21,7 +21,9 @@ from handlers.dashboard.session import (
     check_csrf,
     end_session,
     had_session,
+    pending_login,
     session_user,
+    start_second_step,
     start_session,
 )
 from handlers.ratelimit import login_limits, slow_down_if_targeted
@@ -48,7 +50,27 @@ bp = Blueprint(
 )
 
 # Pages anyone may open; every other one needs a live session, and every POST a CSRF token.
-PUBLIC_ENDPOINTS = frozenset({"dashboard.index", "dashboard.login_page", "dashboard.login", "dashboard.static"})
+PUBLIC_ENDPOINTS = frozenset(
+    {
+        "dashboard.index",
+        "dashboard.login_page",
+        "dashboard.login",
+        "dashboard.static",
+        # The code step of a two-factor login (login_code.py): it checks its own signed state.
+        "dashboard.login_code.code_page",
+        "dashboard.login_code.check_code",
+        "dashboard.login_code.restart",
+    }
+)
+# What a user whose organisation requires two-factor, and who has not turned it on, may still reach.
+ENROLMENT_ENDPOINTS = frozenset(
+    {
+        "dashboard.two_factor.setup",
+        "dashboard.two_factor.start",
+        "dashboard.two_factor.confirm",
+        "dashboard.logout",
+    }
+)
 
 
 @bp.before_request
@@ -65,6 +87,13 @@ def _require_session() -> BaseResponse | None:
     request_state().principal = Principal.of_user(user, "session")
     if request.method == "POST":
         check_csrf()
+    if (
+        not user.mfa_enabled
+        and request.endpoint not in ENROLMENT_ENDPOINTS
+        and repositories().tenant_cache.requires_mfa(user.tenant_id)
+    ):
+        # Before anything else: the organisation has said a password alone is not enough.
+        return redirect(url_for("dashboard.two_factor.setup"), 303)
     return None
 
 
@@ -78,7 +107,10 @@ def index() -> BaseResponse:
     """The login page, or the API Keys page for someone logged in."""
     user = session_user()
     if user is not None:
-        return redirect(_home_url(user))
+        return redirect(home_url(user))
+    if pending_login() is not None:
+        # Back from the code page: the password step is not re-entered; "Start over" leaves it.
+        return redirect(url_for("dashboard.login_code.code_page"), 303)
     return _login_page()
 
 
@@ -106,9 +138,13 @@ def login() -> BaseResponse:
             record_login(checked.account, body.username, succeeded=False, via="dashboard")
         return _login_page(BAD_CREDENTIALS, status=401)
     request_state().log_tenant = user.tenant_id
+    if user.mfa_enabled:
+        # Not signed in yet: the code comes on a page of its own, which the login is recorded by.
+        start_second_step(user)
+        return redirect(url_for("dashboard.login_code.code_page"), 303)
     record_login(user, body.username, succeeded=True, via="dashboard")
     start_session(user)
-    response = redirect(_home_url(user), 303)
+    response = redirect(home_url(user), 303)
     delete_login_csrf_cookie(response)
     return response
 
@@ -135,7 +171,15 @@ def settings_page(status: int = 200, **extra: Any) -> Response:
     sign_ins = repositories().audit.page(
         principal.tenant_id, limit=RECENT_SIGN_INS, action="auth.login_succeeded", actor_id=principal.user_id
     )
-    html = render_template("dashboard/settings.html", section="overview", sign_ins=sign_ins.items, **extra)
+    account = session_user()
+    html = render_template(
+        "dashboard/settings.html",
+        section="overview",
+        sign_ins=sign_ins.items,
+        two_factor_on=account is not None and account.mfa_enabled,
+        recovery_codes_left=len(account.mfa_recovery) if account is not None else 0,
+        **extra,
+    )
     return Response(html, status=status, mimetype="text/html")
 
 
@@ -161,8 +205,8 @@ def _signed_out(user: User, action: str) -> AuditEvent:
     )
 
 
-def _home_url(user: User) -> str:
-    # Viewers cannot manage keys: Settings, rather than a 403 page, is where they land.
+def home_url(user: User) -> str:
+    """Where a signed-in user lands: API Keys, or Settings for a viewer (who cannot manage keys)."""
     if API_KEYS_MANAGE in permissions_for(user.role):
         return url_for("dashboard.api_keys.list_keys")
     return url_for("dashboard.settings")

@@ -106,6 +106,18 @@ def request_origin() -> Origin:
     return Origin(client_ip(), request.user_agent.string or None, request_state().request_id or None)
 
 
+def recovery_code_used(user: User, *, via: str) -> AuditEvent:
+    """``mfa.recovery_code_used`` for ``user``'s login (``via``: api, dashboard), written with the code's removal."""
+    return audit_event(
+        "mfa.recovery_code_used",
+        tenant_id=user.tenant_id,
+        actor=user_actor(user, "password"),
+        target_type="user",
+        target_id=user.user_id,
+        details={"via": via},
+    )
+
+
 def record_login(user: User, attempted: str, *, succeeded: bool, via: str) -> None:
     """Write ``auth.login_succeeded`` or ``auth.login_failed`` for ``user``'s account (``via``: api, dashboard).
 
