@@ -58,6 +58,8 @@ class Stack:
     server: GunicornServer
     admin: tuple[str, str]
     member: tuple[str, str]
+    # The service's environment, for operator commands (``check_cli``) against the same tables.
+    env: dict[str, str]
 
     def url(self, path: str) -> str:
         return self.server.url(path)
@@ -98,7 +100,7 @@ def stack() -> Iterator[Stack]:
             )  # fmt: skip
             accounts[role] = (username, password)
         with gunicorn_server(env, workers=2) as server:
-            yield Stack(server, accounts["admin"], accounts["member"])
+            yield Stack(server, accounts["admin"], accounts["member"], env)
 
 
 @pytest.fixture(scope="module")
