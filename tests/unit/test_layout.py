@@ -75,3 +75,8 @@ def test_the_dashboard_and_the_cli_never_import_an_api_route_module(path):
     routes |= {"handlers.api.mfa"}
     offending = [module for module, _ in imports(path) if module in routes]
     assert offending == [], f"{module_name(path)} imports {offending}"
+
+
+def test_the_readme_stays_a_front_door_of_at_most_10_kb():
+    # The rest belongs in docs/: the README is what a new user reads first, whole.
+    assert (ROOT / "README.md").stat().st_size <= 10_000
