@@ -33,6 +33,8 @@ HTTP_CODES = {
 
 # A login whose password was right, for an account with two-factor on, that gave no code.
 MFA_REQUIRED = "mfa_required"
+# A login or refresh whose credential was right, of a user without two-factor in a tenant that requires it.
+MFA_ENROLLMENT_REQUIRED = "mfa_enrollment_required"
 
 
 class ApiError(Exception):

@@ -46,6 +46,17 @@ def test_the_change_is_in_the_audit_log_the_tenants_admins_read(
     assert event["actor"]["auth"] == "cli" and event["outcome"] == "success"
 
 
+def test_set_mfa_applies_to_the_next_login_at_once(cli: Invoke, client: FlaskClient, make_user, acme: None) -> None:
+    bob = make_user("bob", role="member")
+    credentials = {"username": bob.username, "password": bob.password}
+    assert client.post("/api/v1/auth/login", json=credentials).status_code == 200
+    assert cli("tenants", "set-mfa", "acme", "required").exit_code == 0
+    refused = client.post("/api/v1/auth/login", json=credentials)
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "mfa_enrollment_required"
+    assert cli("tenants", "set-mfa", "acme", "optional").exit_code == 0
+    assert client.post("/api/v1/auth/login", json=credentials).status_code == 200
+
+
 def test_set_mfa_on_an_unknown_tenant_fails(cli: Invoke, repos: Repositories, acme: None) -> None:
     result = cli("tenants", "set-mfa", "nope", "required")
     assert_failed(result, "Error: no tenant named 'nope'")
