@@ -33,6 +33,9 @@ users_cli = AppGroup("users", help="Users of a tenant.")
 demo_cli = AppGroup("demo", help="Local demo data (dev only).")
 
 RATE_LIMIT = click.IntRange(min=1, max=1_000_000)
+# The two words of ``tenants set-mfa``, also the audit event's ``from`` and ``to``.
+REQUIRED = "required"
+OPTIONAL = "optional"
 
 
 def register_cli(app: Flask, *, include_demo: bool) -> None:
@@ -110,6 +113,33 @@ def tenants_set_limit(name: str, limit: int) -> None:
     except NotFound:
         fail(f"no tenant named {name!r}")
     click.echo(f"{tenant.tenant_id}: {tenant.rate_limit} requests per minute")
+
+
+@tenants_cli.command("set-mfa")
+@click.argument("name")
+@click.argument("requirement", type=click.Choice([REQUIRED, OPTIONAL]))
+@store_errors_fail_cleanly
+def tenants_set_mfa(name: str, requirement: str) -> None:
+    """Require two-factor authentication of every user of a tenant, or make it optional."""
+    repos = repositories()
+    required = requirement == REQUIRED
+    try:
+        before = repos.tenants.get(name.strip().lower())
+        event = cli_event(
+            before.tenant_id,
+            "tenant.mfa_requirement_changed",
+            target_type="tenant",
+            target_id=before.tenant_id,
+            details={"from": _mfa_requirement(before.mfa_required), "to": requirement},
+        )
+        tenant = repos.tenants.set_mfa_required(before.tenant_id, required, audit=[event])
+    except NotFound:
+        fail(f"no tenant named {name!r}")
+    click.echo(f"{tenant.tenant_id}: two-factor authentication {_mfa_requirement(tenant.mfa_required)}")
+
+
+def _mfa_requirement(required: bool) -> str:
+    return REQUIRED if required else OPTIONAL
 
 
 @users_cli.command("create")

@@ -126,13 +126,16 @@ class MfaKeys:
 
     def decrypt_secret(self, stored: str, user_id: str) -> str:
         """The TOTP secret stored on ``user_id``'s item; UndecryptableSecret if it does not decrypt."""
+        # The messages name the user (for whoever reads the log), never anything of the secret.
         if not stored.startswith(CIPHERTEXT_PREFIX):
-            raise UndecryptableSecret("not a stored TOTP secret")
+            raise UndecryptableSecret(f"the TOTP secret stored for user {user_id} is not an encrypted one")
         try:
             raw = base64.urlsafe_b64decode(stored.removeprefix(CIPHERTEXT_PREFIX))
             plain = AESGCM(self._key(ENCRYPTION_INFO)).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], user_id.encode())
         except (InvalidTag, ValueError) as exc:
-            raise UndecryptableSecret("the stored TOTP secret does not decrypt with the current key") from exc
+            raise UndecryptableSecret(
+                f"the TOTP secret stored for user {user_id} does not decrypt with the current key"
+            ) from exc
         return plain.decode()
 
     def recovery_code_digest(self, code: str) -> str:

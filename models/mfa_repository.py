@@ -93,7 +93,8 @@ class MfaRepository:
         """Turn TOTP on with a current code of the pending secret; the 10 recovery codes, in clear, this once.
 
         InvalidCode for a wrong code, or when no enrolment was started; ``audit`` (mfa.enabled) is
-        written in the same transaction.
+        written in the same transaction. UndecryptableSecret when the pending secret does not decrypt
+        with the current key (starting the enrolment again encrypts a new one with it).
         """
         current = self._users.reload(user)
         if current.mfa_enabled or current.mfa_pending_secret is None:
@@ -131,7 +132,8 @@ class MfaRepository:
 
         InvalidCode when wrong or already used, also when two requests race with one code: the
         write is conditional, so only one of them passes. ``recovery_audit`` (mfa.recovery_code_used)
-        is written with a recovery code's removal, in one transaction.
+        is written with a recovery code's removal, in one transaction. UndecryptableSecret when the
+        stored secret does not decrypt with the current key (then no code can be checked).
         """
         proof = self._proof(user, code)
         audit = recovery_audit if proof.kind == RECOVERY_CODE else ()
@@ -141,7 +143,8 @@ class MfaRepository:
     def disable(self, user: User, code: str, audit: Sequence[AuditEvent] = ()) -> None:
         """Turn TOTP off with a current (unused) code or a recovery code; ``audit`` (mfa.disabled) in one transaction.
 
-        The caller checks the password first. InvalidCode when the code is wrong or already used.
+        The caller checks the password first. InvalidCode when the code is wrong or already used;
+        UndecryptableSecret as for ``use_code``.
         """
         current = self._users.reload(user)
         proof = self._proof(current, code)
@@ -157,8 +160,11 @@ class MfaRepository:
     def _proof(self, user: User, code: str) -> _Proof:
         if not user.mfa_enabled or user.mfa_secret is None:
             raise InvalidCode("two-factor authentication is not on")
+        # Decrypted for a recovery code too: the codes' digests are keyed from the same material, so
+        # when the secret does not decrypt (the key changed) no code can be checked, and the answer
+        # must say so (UndecryptableSecret) rather than call every recovery code wrong.
+        secret = self._keys.decrypt_secret(user.mfa_secret, user.user_id)
         if is_totp_code(code):
-            secret = self._keys.decrypt_secret(user.mfa_secret, user.user_id)
             step = accepted_step(secret, code, self._now(), user.mfa_last_step)
             if step is None:
                 raise InvalidCode("wrong or already used code")

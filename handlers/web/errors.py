@@ -8,6 +8,8 @@ from typing import Any
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
+from handlers.web.context import request_state
+from models.mfa import UndecryptableSecret
 from models.store.errors import Conflict, NotAllowed, NotFound, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,12 @@ HTTP_CODES = {
 
 # A login whose password was right, for an account with two-factor on, that gave no code.
 MFA_REQUIRED = "mfa_required"
+# A login or refresh whose credential was right, of a user without two-factor in a tenant that requires it.
+MFA_ENROLLMENT_REQUIRED = "mfa_enrollment_required"
+# A stored TOTP secret that the current key cannot decrypt (MFA_ENCRYPTION_KEY changed): no code can be checked.
+MFA_UNAVAILABLE = "mfa_unavailable"
+# Seconds a client is told to wait then: the key stays wrong until an operator puts the right one back.
+MFA_UNAVAILABLE_RETRY_AFTER = 300
 
 
 class ApiError(Exception):
@@ -151,6 +159,22 @@ def register_error_handlers(app: Flask) -> None:
             "unavailable",
             "The service is temporarily unavailable; retry later",
             headers={"Retry-After": str(exc.retry_after)},
+        )
+
+    @app.errorhandler(UndecryptableSecret)
+    def handle_undecryptable_secret(exc: UndecryptableSecret) -> Response:
+        # Error level: every two-factor user is locked out until the key is fixed. The message names
+        # the user, never the secret; no trace, which would add nothing but AES-GCM's frames.
+        log.error(
+            "two-factor codes cannot be checked: %s (was MFA_ENCRYPTION_KEY changed?)",
+            exc,
+            extra={"fields": {"request_id": request_state().request_id or None}},
+        )
+        return error_response(
+            503,
+            MFA_UNAVAILABLE,
+            "Two-factor codes cannot be checked right now; please contact support",
+            headers={"Retry-After": str(MFA_UNAVAILABLE_RETRY_AFTER)},
         )
 
     @app.errorhandler(HTTPException)

@@ -50,3 +50,14 @@ def test_query_parameters_and_security_of_messages_are_documented(client):
     assert {parameter["name"] for parameter in listing["parameters"]} >= {"limit", "cursor"}
     assert listing["security"] == [{"bearerAuth": []}, {"apiKey": []}]
     assert document["paths"]["/api/v1/api-keys"]["post"]["security"] == [{"bearerAuth": []}]
+
+
+def test_two_factor_answers_are_documented(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    # 401 mfa_required or invalid_credentials, 403 mfa_enrollment_required, 503 mfa_unavailable.
+    assert {"200", "400", "401", "403", "429", "503"} <= set(paths["/api/v1/auth/login"]["post"]["responses"])
+    assert {"200", "401", "403"} <= set(paths["/api/v1/auth/refresh"]["post"]["responses"])
+    for path, success in [("", "201"), ("/confirm", "200"), ("/disable", "204")]:
+        operation = paths[f"/api/v1/me/mfa/totp{path}"]["post"]
+        assert {success, "401", "403", "503"} <= set(operation["responses"]), path
+        assert operation["security"] == [{"bearerAuth": []}]

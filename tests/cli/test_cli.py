@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from click.testing import Result
 from flask import Flask
@@ -14,6 +12,7 @@ from models.passwords import verify_password
 from models.repositories import Repositories
 from models.store.errors import NotFound
 from models.store.tables import create_tables
+from tests.cli.conftest import Invoke, assert_failed
 from tests.conftest import bearer, repositories_of
 
 BOB_PASSWORD = "bob's long passphrase"
@@ -25,25 +24,6 @@ EXPECTED_TABLES = [
     "cli-fresh-rate_limits",
     "cli-fresh-revoked_tokens",
 ]
-
-Invoke = Callable[..., Result]
-
-
-@pytest.fixture
-def cli(app: Flask) -> Invoke:
-    """Run a CLI command of ``app``: ``cli("users", "create", ..., stdin="password\\n")``."""
-    runner = app.test_cli_runner()
-
-    def invoke(*args: str, stdin: str | None = None) -> Result:
-        return runner.invoke(args=list(args), input=stdin)
-
-    return invoke
-
-
-@pytest.fixture
-def acme(cli: Invoke) -> None:
-    result = cli("tenants", "create", "acme")
-    assert result.exit_code == 0, result.output
 
 
 def create_bob(
@@ -61,14 +41,6 @@ def create_bob(
         "--password-stdin",
         stdin=password + "\n",
     )
-
-
-def assert_failed(result: Result, *fragments: str) -> None:
-    """The command exited non-zero and said why on stderr, with nothing on stdout."""
-    assert result.exit_code != 0, result.output
-    assert result.stdout == ""
-    for fragment in fragments:
-        assert fragment in result.stderr
 
 
 # db init ------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from models.mfa import STEP_SECONDS, code_at, time_step
+from tests.api.mfa.conftest import enrol, now_code
 from tests.conftest import assert_error, bearer
 
 LOGIN = "/api/v1/auth/login"
@@ -20,20 +21,6 @@ def alice(make_user):
 @pytest.fixture
 def headers(alice, login) -> dict[str, str]:
     return bearer(login(alice)["access_token"])
-
-
-def now_code(secret: str, clock) -> str:
-    return code_at(secret, time_step(clock.now()))
-
-
-def enrol(client, headers, clock) -> tuple[str, list[str]]:
-    started = client.post("/api/v1/me/mfa/totp", headers=headers)
-    assert started.status_code == 201, started.get_json()
-    secret = started.get_json()["secret"]
-    confirmed = client.post("/api/v1/me/mfa/totp/confirm", json={"code": now_code(secret, clock)}, headers=headers)
-    assert confirmed.status_code == 200, confirmed.get_json()
-    clock.advance(STEP_SECONDS)  # the confirming code is spent; the next step's is fresh
-    return secret, confirmed.get_json()["recovery_codes"]
 
 
 def log_in(client, alice, **extra: Any):
