@@ -6,7 +6,7 @@ from flask import Blueprint, Response, request
 
 from handlers.api.auth_schemas import AccessToken, LoginRequest, TokenPair
 from handlers.ratelimit import login_limits, slow_down_if_targeted
-from handlers.web.audit import audit_event, record_login, user_actor
+from handlers.web.audit import audit_event, record_login, recovery_code_used, user_actor
 from handlers.web.context import repositories, request_state
 from handlers.web.endpoint import BEARER, endpoint, json_response
 from handlers.web.errors import MFA_ENROLLMENT_REQUIRED, MFA_REQUIRED, Forbidden, Unauthorized
@@ -53,16 +53,8 @@ def login(body: LoginRequest) -> Response:
         # Only now, the password verified: to anyone without it the answer is the same as for a wrong one.
         if body.otp is None:
             raise Unauthorized("A one-time code is required: send it as otp", code=MFA_REQUIRED)
-        used = audit_event(
-            "mfa.recovery_code_used",
-            tenant_id=user.tenant_id,
-            actor=user_actor(user, "password"),
-            target_type="user",
-            target_id=user.user_id,
-            details={"via": "api"},
-        )
         try:
-            repositories().mfa.use_code(user, body.otp, recovery_audit=[used])
+            repositories().mfa.use_code(user, body.otp, recovery_audit=[recovery_code_used(user, via="api")])
         except InvalidCode as exc:
             record_login(user, body.username, succeeded=False, via="api")
             raise Unauthorized(BAD_CREDENTIALS, code="invalid_credentials") from exc

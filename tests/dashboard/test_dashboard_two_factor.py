@@ -198,9 +198,8 @@ def test_turning_it_off_needs_the_password_and_a_code(app, client, alice, clock)
 
 
 def test_an_organisation_that_requires_it_sends_users_to_set_up_before_anything_else(app, client, alice, clock):
-    repos = repositories_of(app)
-    repos.tenants.set_mfa_required("acme", True)
-    repos.tenant_cache.clear()
+    made = app.test_cli_runner().invoke(args=["tenants", "set-mfa", "acme", "required"])
+    assert made.exit_code == 0, made.output
     assert dashboard_login(client, "alice", PASSWORD).status_code == 303
     for path in (SETTINGS, "/dashboard/settings/api-keys", "/dashboard/settings/users"):
         answer = client.get(path)
@@ -212,3 +211,21 @@ def test_an_organisation_that_requires_it_sends_users_to_set_up_before_anything_
     set_up(client, clock)
     assert page(client.get(SETTINGS))
     assert "made-before-set-up" not in page(client.get("/dashboard/settings/api-keys"))
+
+
+def test_a_secret_the_key_cannot_decrypt_is_a_503_page_not_a_500(app, app_with, client, alice, clock, caplog):
+    dashboard_login(client, "alice", PASSWORD)
+    secret, _ = set_up(client, clock)
+    client.post("/dashboard/logout", data={"csrf_token": csrf_of(client)})
+    # The same service redeployed with another MFA_ENCRYPTION_KEY: no stored secret decrypts.
+    rekeyed = app_with(
+        mfa_encryption_key="a new MFA_ENCRYPTION_KEY, at least 32 bytes long",
+        table_prefix=repositories_of(app).settings.table_prefix,
+    )
+    repositories_of(rekeyed).clock = clock
+    browser = rekeyed.test_client()
+    password_step(browser)
+    answer = code_step(browser, now_code(secret, clock))
+    html = page(answer, 503)
+    assert "Temporarily unavailable" in html and "Traceback" not in html and secret not in html
+    assert browser.get(SETTINGS).status_code == 303  # not signed in
