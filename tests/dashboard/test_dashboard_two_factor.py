@@ -229,3 +229,19 @@ def test_a_secret_the_key_cannot_decrypt_is_a_503_page_not_a_500(app, app_with, 
     html = page(answer, 503)
     assert "Temporarily unavailable" in html and "Traceback" not in html and secret not in html
     assert browser.get(SETTINGS).status_code == 303  # not signed in
+
+
+def test_signing_out_everywhere_ends_a_code_step_begun_before(app, client, alice, clock):
+    dashboard_login(client, "alice", PASSWORD)
+    secret, _ = set_up(client, clock)
+    client.post("/dashboard/logout", data={"csrf_token": csrf_of(client)})
+    password_step(client)  # this browser's password was right; its code is still to come
+    csrf = csrf_of(client, CODE_STEP)
+    elsewhere = app.test_client()
+    password_step(elsewhere)
+    assert code_step(elsewhere, now_code(secret, clock)).status_code == 303
+    elsewhere.post("/dashboard/settings/sign-out-everywhere", data={"csrf_token": csrf_of(elsewhere)})
+    clock.advance(STEP_SECONDS)
+    late = client.post(CODE_STEP, data={"csrf_token": csrf, "code": now_code(secret, clock)})
+    assert late.status_code == 303 and late.headers["Location"].endswith("/dashboard")
+    assert client.get(SETTINGS).status_code == 303

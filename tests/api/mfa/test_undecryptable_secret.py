@@ -89,3 +89,17 @@ def test_confirming_an_enrolment_started_under_the_old_key_is_503(
     again = rekeyed.post("/api/v1/me/mfa/totp", headers=headers).get_json()["secret"]
     confirmed = rekeyed.post("/api/v1/me/mfa/totp/confirm", json={"code": now_code(again, clock)}, headers=headers)
     assert confirmed.status_code == 200, confirmed.get_json()
+
+
+def test_the_documented_rotation_keeps_enrolments(client, repos, app_with, jwt_secret, alice, headers, clock):
+    # operations.md: set MFA_ENCRYPTION_KEY to the current signing secret, then rotate the signing secret.
+    secret, _ = enrol(client, headers, clock)
+    rotated = app_with(
+        mfa_encryption_key=jwt_secret,
+        jwt_secret_key="a brand new signing secret of at least 32 bytes",
+        table_prefix=repos.settings.table_prefix,
+    )
+    repositories_of(rotated).clock = clock
+    credentials = {"username": alice.username, "password": alice.password}
+    answer = rotated.test_client().post(LOGIN, json={**credentials, "otp": now_code(secret, clock)})
+    assert answer.status_code == 200, answer.get_json()
