@@ -17,6 +17,7 @@ from models.audit_record import AuditEvent
 from models.clock import iso
 from models.mfa import (
     MfaKeys,
+    UndecryptableSecret,
     accepted_step,
     is_totp_code,
     new_recovery_codes,
@@ -86,7 +87,11 @@ class MfaRepository:
         current = self._users.reload(user)
         if current.mfa_enabled or current.mfa_pending_secret is None:
             return None
-        secret = self._keys.decrypt_secret(current.mfa_pending_secret, current.user_id)
+        try:
+            secret = self._keys.decrypt_secret(current.mfa_pending_secret, current.user_id)
+        except UndecryptableSecret:
+            # Begun under another key: as good as none, and starting again replaces it.
+            return None
         return Enrolment(secret, otpauth_uri(secret, current.username))
 
     def confirm(self, user: User, code: str, audit: Sequence[AuditEvent] = ()) -> list[str]:
@@ -127,17 +132,24 @@ class MfaRepository:
         )
         return codes
 
-    def use_code(self, user: User, code: str, recovery_audit: Sequence[AuditEvent] = ()) -> str:
+    def use_code(
+        self,
+        user: User,
+        code: str,
+        audit: Sequence[AuditEvent] = (),
+        recovery_audit: Sequence[AuditEvent] = (),
+    ) -> str:
         """Accept a login's ``code`` (a TOTP code, or a recovery code, which is then gone): TOTP or RECOVERY_CODE.
 
         InvalidCode when wrong or already used, also when two requests race with one code: the
-        write is conditional, so only one of them passes. ``recovery_audit`` (mfa.recovery_code_used)
-        is written with a recovery code's removal, in one transaction. UndecryptableSecret when the
-        stored secret does not decrypt with the current key (then no code can be checked).
+        write is conditional, so only one of them passes. ``audit`` (the login's own record) and, for a
+        recovery code, ``recovery_audit`` (mfa.recovery_code_used) are written in the same transaction
+        as the code's use: a code is never spent by a login that is not recorded, nor the reverse.
+        UndecryptableSecret when the stored secret does not decrypt with the current key.
         """
         proof = self._proof(user, code)
-        audit = recovery_audit if proof.kind == RECOVERY_CODE else ()
-        self._use(user, proof, audit=audit)
+        events = [*audit, *(recovery_audit if proof.kind == RECOVERY_CODE else ())]
+        self._use(user, proof, audit=events)
         return proof.kind
 
     def disable(self, user: User, code: str, audit: Sequence[AuditEvent] = ()) -> None:

@@ -62,11 +62,11 @@ class TenantRepository:
         put_new_item(self._db, self._table, item, conflict=f"tenant {tenant.tenant_id!r} already exists")
         return tenant
 
-    def get(self, tenant_id: str) -> Tenant:
-        """The tenant with this id; NotFound otherwise."""
+    def get(self, tenant_id: str, *, consistent: bool = False) -> Tenant:
+        """The tenant with this id (a strongly consistent read with ``consistent``); NotFound otherwise."""
         if not TENANT_ID_PATTERN.match(tenant_id):
             raise NotFound("tenant not found")
-        item = read_item(self._db, self._table, tenant_key(tenant_id), consistent=False)
+        item = read_item(self._db, self._table, tenant_key(tenant_id), consistent=consistent)
         if item is None:
             raise NotFound("tenant not found")
         return _tenant(item)
@@ -129,8 +129,12 @@ class TenantCache:
         return tenant.rate_limit if tenant is not None else DEFAULT_RATE_LIMIT
 
     def requires_mfa(self, tenant_id: str) -> bool:
-        """True when the tenant requires two-factor authentication (as last known if DynamoDB fails)."""
-        tenant = self._tenant(tenant_id)
+        """True when the tenant requires two-factor authentication (as last known if DynamoDB fails).
+
+        Unlike the rate limit, it has no default to fall back on: StoreUnavailable when DynamoDB
+        fails and nothing is known yet, rather than letting a password alone through.
+        """
+        tenant = self._tenant(tenant_id, fail_open=False)
         return tenant is not None and tenant.mfa_required
 
     def clear(self) -> None:
@@ -138,7 +142,7 @@ class TenantCache:
         with self._lock:
             self._cache.clear()
 
-    def _tenant(self, tenant_id: str) -> Tenant | None:
+    def _tenant(self, tenant_id: str, fail_open: bool = True) -> Tenant | None:
         now = self._now()
         cached = self._cache.get(tenant_id)
         if cached is not None and cached[1] > now:
@@ -148,6 +152,8 @@ class TenantCache:
         except NotFound:
             tenant = None
         except StoreUnavailable:
+            if cached is None and not fail_open:
+                raise
             return cached[0] if cached else None
         with self._lock:
             self._cache[tenant_id] = (tenant, now + self._ttl)

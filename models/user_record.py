@@ -35,6 +35,14 @@ class User:
     mfa_last_step: int = 0
     mfa_recovery: frozenset[str] = field(default_factory=frozenset, repr=False)
 
+    @property
+    def codes_used_mark(self) -> str:
+        """A mark that every accepted one-time code moves on (the last TOTP step up, the recovery codes down).
+
+        Neither ever moves back, so a login step that noted it is spent once any code has been used.
+        """
+        return f"{self.mfa_last_step}.{len(self.mfa_recovery)}"
+
 
 def user_item(user: User) -> dict[str, Any]:
     """The stored attributes of a user (keys not included)."""

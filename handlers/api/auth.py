@@ -6,10 +6,11 @@ from flask import Blueprint, Response, request
 
 from handlers.api.auth_schemas import AccessToken, LoginRequest, TokenPair
 from handlers.ratelimit import login_limits, slow_down_if_targeted
-from handlers.web.audit import audit_event, record_login, recovery_code_used, user_actor
+from handlers.web.audit import audit_event, login_succeeded, record_login, recovery_code_used, user_actor
 from handlers.web.context import repositories, request_state
 from handlers.web.endpoint import BEARER, endpoint, json_response
-from handlers.web.errors import MFA_ENROLLMENT_REQUIRED, MFA_REQUIRED, Forbidden, Unauthorized
+from handlers.web.errors import MFA_REQUIRED, Unauthorized
+from handlers.web.mfa_requirement import refuse_tokens_until_enrolled
 from handlers.web.principal import caller_account, presented_token_type, refresh_token_account, refresh_token_claims
 from handlers.web.schemas import ErrorEnvelope
 from handlers.web.security_headers import NO_STORE
@@ -17,15 +18,8 @@ from handlers.web.tokens import access_token_for
 from models.accounts.credentials import BAD_CREDENTIALS, check_login
 from models.audit_record import Actor
 from models.mfa_repository import InvalidCode
-from models.store.errors import NotFound
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
-
-# The API cannot enrol someone it will not give a token to: the dashboard's two-factor page can.
-ENROL_IN_DASHBOARD = (
-    "Your organisation requires two-factor authentication: turn it on in the dashboard"
-    " (Settings → Account → Two-factor), then log in again"
-)
 
 
 def _attempted_username() -> object:
@@ -54,24 +48,21 @@ def login(body: LoginRequest) -> Response:
         if body.otp is None:
             raise Unauthorized("A one-time code is required: send it as otp", code=MFA_REQUIRED)
         try:
-            repositories().mfa.use_code(user, body.otp, recovery_audit=[recovery_code_used(user, via="api")])
+            repositories().mfa.use_code(
+                user,
+                body.otp,
+                audit=[login_succeeded(user, via="api")],  # recorded in the code's own write
+                recovery_audit=[recovery_code_used(user, via="api")],
+            )
         except InvalidCode as exc:
             record_login(user, body.username, succeeded=False, via="api")
             raise Unauthorized(BAD_CREDENTIALS, code="invalid_credentials") from exc
-    elif _tenant_requires_mfa(user.tenant_id):
+    else:
         # Also only after the password: a wrong one is a 401 whatever the tenant requires.
-        raise Forbidden(ENROL_IN_DASHBOARD, code=MFA_ENROLLMENT_REQUIRED)
-    record_login(user, body.username, succeeded=True, via="api")
+        refuse_tokens_until_enrolled(user, read_fresh=True)
+        record_login(user, body.username, succeeded=True, via="api")
     tokens = TokenPair.of(user, repositories().settings.access_token_ttl_seconds)
     return json_response(tokens, headers=NO_STORE)
-
-
-def _tenant_requires_mfa(tenant_id: str) -> bool:
-    # Read fresh, not from the per-process cache: a `tenants set-mfa` applies to the next login at once.
-    try:
-        return repositories().tenants.get(tenant_id).mfa_required
-    except NotFound:  # no tenant item, so no requirement (every user's tenant exists)
-        return False
 
 
 @bp.post("/refresh")
@@ -84,11 +75,7 @@ def refresh() -> Response:
     """
     user = refresh_token_account()
     request_state().log_tenant = user.tenant_id
-    # From the per-process cache (at most a minute old), which the rate limiter has just read for this
-    # tenant: no DynamoDB call. Access tokens already issued live out their 15 minutes; API keys are
-    # the organisation's, revoked by an admin, and never asked for a code.
-    if not user.mfa_enabled and repositories().tenant_cache.requires_mfa(user.tenant_id):
-        raise Forbidden(ENROL_IN_DASHBOARD, code=MFA_ENROLLMENT_REQUIRED)
+    refuse_tokens_until_enrolled(user)
     expires_in = repositories().settings.access_token_ttl_seconds
     return json_response(AccessToken(access_token=access_token_for(user), expires_in=expires_in), headers=NO_STORE)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from handlers.web.tokens import access_token_for, refresh_token_for
 from models.accounts.inputs import Credentials
@@ -15,6 +15,12 @@ class LoginRequest(Credentials):
     """Credentials for ``POST /auth/login``; ``otp`` (a TOTP or recovery code) for users with two-factor on."""
 
     otp: str | None = Field(default=None, min_length=1, max_length=64)
+
+    @field_validator("otp", mode="before")
+    @classmethod
+    def _empty_otp_is_none(cls, value: object) -> object:
+        # A login form that always sends the field sends "" for users without two-factor: not a code.
+        return None if value == "" else value
 
 
 class TokenPair(BaseModel):

@@ -15,6 +15,7 @@ from handlers.web.audit import audit_event, password_changed
 from handlers.web.context import repositories
 from handlers.web.endpoint import BEARER, endpoint, json_response
 from handlers.web.errors import InvalidRequest, Unauthorized
+from handlers.web.mfa_requirement import refuse_tokens_until_enrolled
 from handlers.web.principal import access_token_account, current_principal, own_account_required, require_permission
 from handlers.web.schemas import ErrorEnvelope
 from handlers.web.security_headers import NO_STORE
@@ -43,13 +44,15 @@ def callers_username() -> object:
 @own_account_required
 @endpoint(
     body=PasswordChangeRequest,
-    responses={200: TokenPair, 401: ErrorEnvelope, 409: ErrorEnvelope},
+    responses={200: TokenPair, 401: ErrorEnvelope, 403: ErrorEnvelope, 409: ErrorEnvelope},
     tags=("users",),
     security=[BEARER],
 )
 def change_own_password(body: PasswordChangeRequest) -> Response:
     """Change the caller's password: every other refresh token and dashboard session ends; fresh tokens back."""
     user = access_token_account()
+    # Fresh tokens are what a login gives: not to a user their organisation wants enrolled first.
+    refuse_tokens_until_enrolled(user)
     slow_down_if_targeted(user.username)
     try:
         updated = password_change.change_own_password(

@@ -8,20 +8,22 @@ code (or recovery code) is accepted once, as at the API's login.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from handlers.dashboard.login_csrf import delete_login_csrf_cookie
 from handlers.dashboard.session import (
     PendingLogin,
     check_csrf,
-    finish_second_step,
+    end_session,
     pending_login,
     pending_login_username,
+    session_user,
+    start_session,
 )
 from handlers.dashboard.views import home_url
-from handlers.ratelimit import login_limits
-from handlers.web.audit import record_login, recovery_code_used
+from handlers.ratelimit import login_limits, slow_down_if_targeted
+from handlers.web.audit import login_succeeded, record_login, recovery_code_used
 from handlers.web.context import repositories, request_state
 from models.accounts.credentials import active_account
 from models.mfa_repository import RECOVERY_CODE, InvalidCode
@@ -53,22 +55,29 @@ def check_code() -> BaseResponse:
     check_csrf()
     repos = repositories()
     user = active_account(repos.users, pending.username, pending.user_id, pending.tenant_id, pending.generation)
-    if user is None or not user.mfa_enabled:
-        # Disabled, signed out everywhere, or two-factor turned off since the password: from the start.
+    if user is None or not user.mfa_enabled or user.codes_used_mark != pending.codes_used_mark:
+        # Disabled, signed out everywhere, two-factor turned off, or a code used (this step spent) since
+        # the password: from the start.
         return _start_over(STEP_ENDED)
     request_state().log_tenant = user.tenant_id
+    # As a login's password is: each guess at a code waits once the username is under attack.
+    slow_down_if_targeted(user.username)
     code = request.form.get("code", "").strip()
     if not code or len(code) > MAX_CODE_LENGTH:
         return _code_page(pending, "Enter the 6-digit code from your authenticator app, or a recovery code.", 400)
     try:
-        kind = repos.mfa.use_code(user, code, recovery_audit=[recovery_code_used(user, via="dashboard")])
+        kind = repos.mfa.use_code(
+            user,
+            code,
+            audit=[login_succeeded(user, via="dashboard")],  # recorded in the code's own write
+            recovery_audit=[recovery_code_used(user, via="dashboard")],
+        )
     except InvalidCode:
         record_login(user, pending.username, succeeded=False, via="dashboard")
         return _code_page(pending, WRONG_CODE, 401)  # a 401 counts as a failed login in the limits
-    record_login(user, pending.username, succeeded=True, via="dashboard")
-    finish_second_step(pending, user)
+    start_session(user)
     if kind == RECOVERY_CODE:
-        left = len(repos.users.reload(user).mfa_recovery)
+        left = len(user.mfa_recovery) - 1  # the one just used is gone (no read after the session began)
         flash(
             f"You signed in with a recovery code, which is now used up; {left} remain. "
             "If you lost your authenticator, turn two-factor off and on again in Settings → Account.",
@@ -82,12 +91,17 @@ def check_code() -> BaseResponse:
 @bp.post("/restart")
 def restart() -> BaseResponse:
     """Leave the code step and go back to the username and password."""
-    session.clear()
+    if pending_login() is not None:
+        check_csrf()
+        end_session()
     return redirect(url_for("dashboard.index"), 303)
 
 
 def _start_over(message: str) -> BaseResponse:
-    session.clear()
+    if session_user() is not None:
+        # Signed in already (another tab finished the step): nothing to start over.
+        return redirect(url_for("dashboard.index"), 303)
+    end_session()
     flash(message, "info")
     return redirect(url_for("dashboard.index"), 303)
 

@@ -38,8 +38,6 @@ TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 CSRF_REFUSED = "This form was not sent from this dashboard page, or it has expired. Reload the page and try again."
 # The code step of a two-factor login: how long after the password it may be completed.
 SECOND_STEP_SECONDS = 5 * 60
-# Namespaces a second step's id in revoked_tokens: once it has signed in, its cookie opens nothing.
-SECOND_STEP_ID_PREFIX = "dash2_"
 # Bumping the context invalidates every session without touching the JWT secret.
 _KEY_CONTEXT = b"nativemessage/dashboard-session/v1"
 
@@ -134,11 +132,11 @@ def start_session(user: User) -> None:
 class PendingLogin:
     """A dashboard login whose password was right and whose one-time code is still to come."""
 
-    step_id: str
     user_id: str
     username: str
     tenant_id: str
     generation: int
+    codes_used_mark: str
     expires_at: int
 
 
@@ -147,45 +145,40 @@ def start_second_step(user: User) -> None:
 
     Any session or earlier step of this browser ends first. The step lasts SECOND_STEP_SECONDS
     and carries its own CSRF token for the code form; it names the user, never the password, so
-    the code page cannot re-enter or change the password step: only "Start over" leaves it.
+    the code page cannot re-enter or change the password step: only "Start over" leaves it. It
+    notes the user's ``codes_used_mark``: once any code of the user is accepted (this step's own
+    included), the mark moves on and the step, or a copy of its cookie, opens nothing more.
     """
     end_session()
     session.update(
-        step=SECOND_STEP_ID_PREFIX + secrets.token_hex(16),
         step_uid=user.user_id,
         step_usr=user.username,
         step_tid=user.tenant_id,
         step_gen=user.session_generation,
+        step_mark=user.codes_used_mark,
         step_exp=int(repositories().now().timestamp()) + SECOND_STEP_SECONDS,
         csrf=secrets.token_urlsafe(32),
     )
 
 
 def pending_login() -> PendingLogin | None:
-    """This browser's second step, if it is one and has neither expired nor been used."""
-    values = [session.get(name) for name in ("step", "step_uid", "step_usr", "step_tid")]
+    """This browser's second step, if it is one and has not expired (the user is checked by its reader)."""
+    values = [session.get(name) for name in ("step_uid", "step_usr", "step_tid", "step_mark")]
     generation, expires_at = session.get("step_gen"), session.get("step_exp")
     if not all(isinstance(value, str) and value for value in values):
         return None
     if not isinstance(generation, int) or not isinstance(expires_at, int):
         return None
-    repos = repositories()
-    if expires_at <= repos.now().timestamp() or repos.revoked_tokens.is_revoked(str(values[0])):
+    if expires_at <= repositories().now().timestamp():
         return None
-    step_id, user_id, username, tenant_id = (str(value) for value in values)
-    return PendingLogin(step_id, user_id, username, tenant_id, generation, expires_at)
+    user_id, username, tenant_id, mark = (str(value) for value in values)
+    return PendingLogin(user_id, username, tenant_id, generation, mark, expires_at)
 
 
 def pending_login_username() -> str | None:
     """The username of this browser's second step, without checking it (the login limits' key)."""
     username = session.get("step_usr")
     return username if isinstance(username, str) and username else None
-
-
-def finish_second_step(pending: PendingLogin, user: User) -> None:
-    """The code was right: this step's cookie is spent for good, and ``user``'s session starts."""
-    repositories().revoked_tokens.revoke(pending.step_id, pending.expires_at)
-    start_session(user)
 
 
 def continue_session(user: User) -> None:

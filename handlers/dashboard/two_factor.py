@@ -18,6 +18,7 @@ from handlers.ratelimit import login_limits, slow_down_if_targeted
 from handlers.web.audit import audit_event, user_actor
 from handlers.web.context import repositories
 from models.audit_record import AuditEvent
+from models.mfa import UndecryptableSecret
 from models.mfa_repository import Enrolment, InvalidCode
 from models.passwords import verify_password
 from models.store.errors import Conflict
@@ -77,6 +78,10 @@ def confirm() -> BaseResponse:
         return _setup_page(user, enrolment, error=WRONG_SETUP_CODE, status=400)
     except Conflict:
         flash("The set-up changed in another window meanwhile. Scan the code below.", "info")
+        return redirect(url_for("dashboard.two_factor.setup"), 303)
+    except UndecryptableSecret:
+        # Begun under a key since changed: the set-up page offers to begin again (which replaces it).
+        flash("That set-up can no longer be completed. Begin again.", "info")
         return redirect(url_for("dashboard.two_factor.setup"), 303)
     flash(ENABLED, "success")
     html = render_template(

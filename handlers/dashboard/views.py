@@ -126,6 +126,9 @@ def login() -> BaseResponse:
     """Check the form's username and password with the API's own rules; start a session on success."""
     if not check_login_csrf():
         return _login_page(CSRF_REFUSED, status=403)
+    if pending_login() is not None and session_user() is None:
+        # A password was right and its code is due: another password is not taken until "Start over".
+        return redirect(url_for("dashboard.login_code.code_page"), 303)
     try:
         body = Credentials(username=request.form.get("username", ""), password=request.form.get("password", ""))
     except ValidationError:

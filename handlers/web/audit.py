@@ -118,6 +118,18 @@ def recovery_code_used(user: User, *, via: str) -> AuditEvent:
     )
 
 
+def login_succeeded(user: User, *, via: str) -> AuditEvent:
+    """``auth.login_succeeded`` for ``user`` (``via``: api, dashboard); a two-factor login writes it with its code."""
+    return audit_event(
+        "auth.login_succeeded",
+        tenant_id=user.tenant_id,
+        actor=user_actor(user, "password"),
+        target_type="user",
+        target_id=user.user_id,
+        details={"via": via},
+    )
+
+
 def record_login(user: User, attempted: str, *, succeeded: bool, via: str) -> None:
     """Write ``auth.login_succeeded`` or ``auth.login_failed`` for ``user``'s account (``via``: api, dashboard).
 
@@ -126,22 +138,21 @@ def record_login(user: User, attempted: str, *, succeeded: bool, via: str) -> No
     account and minute in this process; it names the username as typed, never the password.
     """
     repos = repositories()
-    if not succeeded:
-        per_minute = repos.settings.audit_failed_logins_per_minute
-        if per_minute <= 0 or not _failed_login_records.hit(RateLimitItemPerMinute(per_minute), user.user_id):
-            return
+    if succeeded:
+        repos.audit.record(login_succeeded(user, via=via))
+        return
+    per_minute = repos.settings.audit_failed_logins_per_minute
+    if per_minute <= 0 or not _failed_login_records.hit(RateLimitItemPerMinute(per_minute), user.user_id):
+        return
     event = audit_event(
-        "auth.login_succeeded" if succeeded else "auth.login_failed",
+        "auth.login_failed",
         tenant_id=user.tenant_id,
         actor=user_actor(user, "password"),
         target_type="user",
         target_id=user.user_id,
-        outcome="success" if succeeded else "failure",
-        details={"via": via, **({} if succeeded else {"username_attempted": attempted})},
+        outcome="failure",
+        details={"via": via, "username_attempted": attempted},
     )
-    if succeeded:
-        repos.audit.record(event)
-        return
     try:
         repos.audit.record(event)
     except StoreUnavailable:

@@ -245,3 +245,46 @@ def test_signing_out_everywhere_ends_a_code_step_begun_before(app, client, alice
     late = client.post(CODE_STEP, data={"csrf_token": csrf, "code": now_code(secret, clock)})
     assert late.status_code == 303 and late.headers["Location"].endswith("/dashboard")
     assert client.get(SETTINGS).status_code == 303
+
+
+def test_half_signed_in_nothing_else_opens_and_another_password_is_not_taken(app, client, alice, make_user, clock):
+    make_user("bob", role="admin")
+    dashboard_login(client, "alice", PASSWORD)
+    set_up(client, clock)
+    client.post("/dashboard/logout", data={"csrf_token": csrf_of(client)})
+    login_csrf = field(page(client.get("/dashboard")), "csrf_token")  # the login form's own token
+    password_step(client)
+    csrf = csrf_of(client, CODE_STEP)
+    made = client.post("/dashboard/settings/api-keys", data={"csrf_token": csrf, "name": "half-signed-in"})
+    assert made.status_code == 303 and not made.headers["Location"].endswith("/api-keys")
+    # Another account's password, sent while the code is due, is not taken: the code page again.
+    other = {"csrf_token": login_csrf, "username": "bob", "password": PASSWORD}
+    answer = client.post("/dashboard/login", data=other)
+    assert answer.status_code == 303 and answer.headers["Location"].endswith(CODE_STEP)
+    assert 'id="code-username">alice<' in page(client.get(CODE_STEP))
+    # "Start over" needs the step's own CSRF token.
+    assert client.post(CODE_STEP + "/restart", data={}).status_code == 403
+    assert client.get("/dashboard").headers["Location"].endswith(CODE_STEP)
+
+
+def test_the_code_page_never_ends_a_live_session(app, client, alice):
+    dashboard_login(client, "alice", PASSWORD)  # no two-factor: signed in at once
+    assert client.get(CODE_STEP).status_code == 303  # e.g. a link from another site
+    assert client.post(CODE_STEP + "/restart").status_code == 303
+    assert page(client.get(SETTINGS))  # still signed in
+
+
+def test_an_enrolment_begun_under_another_key_can_be_begun_again(app, app_with, client, alice, clock):
+    dashboard_login(client, "alice", PASSWORD)
+    client.post(SETUP + "/start", data={"csrf_token": csrf_of(client, SETUP)})
+    rekeyed = app_with(
+        mfa_encryption_key="a new MFA_ENCRYPTION_KEY, at least 32 bytes long",
+        table_prefix=repositories_of(app).settings.table_prefix,
+    )
+    repositories_of(rekeyed).clock = clock
+    browser = rekeyed.test_client()
+    dashboard_login(browser, "alice", PASSWORD)
+    html = page(browser.get(SETUP))  # not a 503: the old pending secret is as good as none
+    assert 'id="begin-setup"' in html
+    assert browser.post(SETUP + "/start", data={"csrf_token": field(html, "csrf_token")}).status_code == 303
+    assert 'id="totp-secret"' in page(browser.get(SETUP))

@@ -10,6 +10,7 @@ import requests
 
 from handlers.web.request_log import JsonFormatter
 from models.key_format import key_digest
+from models.mfa import STEP_SECONDS, code_at, time_step
 from tests.conftest import api_key, bearer
 
 KEY = re.compile(r"nmk_test_[0-9A-Za-z]{36}")
@@ -120,3 +121,36 @@ def test_flask_runs_access_log_keeps_the_path_not_the_query(app, caplog):
     lines = [record.getMessage() for record in caplog.records if record.name == "werkzeug"]
     assert any("GET /api/v1/me HTTP/1.1" in line for line in lines), lines
     assert not any("inTheUrlByMistake" in line or "?" in line for line in lines), lines
+
+
+def test_two_factor_flows_log_no_secret_code_or_recovery_code(client, repos, make_user, login, clock, caplog):
+    alice = make_user("alice", role="member")
+    headers = bearer(login(alice)["access_token"])
+    seen: list[str] = []
+    with caplog.at_level(logging.DEBUG):
+        started = client.post("/api/v1/me/mfa/totp", headers=headers).get_json()
+        secret = started["secret"]
+        code = code_at(secret, time_step(clock.now()))
+        codes = client.post("/api/v1/me/mfa/totp/confirm", json={"code": code}, headers=headers).get_json()
+        recovery = codes["recovery_codes"]
+        clock.advance(STEP_SECONDS)
+        credentials = {"username": "alice", "password": alice.password}
+        wrong = code_at(secret, time_step(clock.now()) + 4)
+        for otp in (wrong, code_at(secret, time_step(clock.now())), recovery[0]):
+            client.post("/api/v1/auth/login", json={**credentials, "otp": otp})
+            seen.append(otp)
+        # The dashboard: the password, then a recovery code on the code page.
+        login_form = client.get("/dashboard").get_data(as_text=True)
+        client.post("/dashboard/login", data={"csrf_token": hidden(login_form, "csrf_token"), **credentials})
+        code_page = client.get("/dashboard/login/code").get_data(as_text=True)
+        client.post("/dashboard/login/code", data={"csrf_token": hidden(code_page, "csrf_token"), "code": recovery[1]})
+        clock.advance(STEP_SECONDS)
+        disable = {"password": alice.password, "code": code_at(secret, time_step(clock.now()))}
+        assert client.post("/api/v1/me/mfa/totp/disable", json=disable, headers=headers).status_code == 204
+        seen.append(disable["code"])
+
+    text = "\n".join(JsonFormatter().format(record) for record in caplog.records)
+    assert len([r for r in caplog.records if r.name == "nativemessage.request"]) >= 8
+    for value in [secret, started["otpauth_uri"], code, *recovery, *seen, alice.password]:
+        # Whole words only: six digits may turn up inside a random request id by chance, not as a code.
+        assert not re.search(rf"(?<![0-9A-Za-z]){re.escape(value)}(?![0-9A-Za-z])", text), value

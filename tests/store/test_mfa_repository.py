@@ -156,9 +156,21 @@ def test_disabling_with_a_recovery_code(repos, user, frozen):
     assert repos.users.reload(user).mfa_enabled is False
 
 
-def test_a_role_change_keeps_the_two_factor_state(repos, user, frozen):
-    enrol(repos, user, frozen)
-    stale = user  # read before the enrolment: the update re-reads, and its write is guarded
-    repos.users.update(stale, role="member")
+def test_a_role_change_keeps_the_two_factor_state(repos, user, frozen, monkeypatch):
+    # Two-factor is turned on between the role change's read and its write: the write, guarded by
+    # keys_version (which every two-factor write moves on), must fail and retry from the new state.
+    real_reload = repos.users.reload
+    raced = []
+
+    def reload_then_enrol(target):
+        before = real_reload(target)
+        if not raced:
+            raced.append(True)
+            enrol(repos, user, frozen)
+        return before
+
+    monkeypatch.setattr(repos.users, "reload", reload_then_enrol)
+    repos.users.update(user, role="member")
+    monkeypatch.setattr(repos.users, "reload", real_reload)
     after = repos.users.reload(user)
-    assert (after.role, after.mfa_enabled, len(after.mfa_recovery)) == ("member", True, 10)
+    assert raced and (after.role, after.mfa_enabled, len(after.mfa_recovery)) == ("member", True, 10)

@@ -116,3 +116,37 @@ def test_api_keys_are_not_affected(client, repos, make_user, login, make_key, cl
     assert client.get("/api/v1/me", headers=api_key(key)).status_code == 200
     sent = client.post("/api/v1/messages", json={"to": "+14155550123", "body": "hi"}, headers=api_key(key))
     assert sent.status_code == 201
+
+
+def test_a_password_change_gives_no_fresh_tokens_to_a_user_who_must_enrol(client, repos, alice, login, clock):
+    access = bearer(login(alice)["access_token"])  # issued before the requirement
+    require_mfa(repos)
+    clock.advance(PAST_THE_CACHE)
+    body = {"current_password": alice.password, "new_password": "another long passphrase"}
+    assert_error(client.post("/api/v1/me/password", json=body, headers=access), 403, "mfa_enrollment_required")
+    assert log_in(client, alice, otp=None).status_code == 403  # the old password still stands: nothing changed
+    assert client.post(LOGIN, json={"username": alice.username, "password": body["new_password"]}).status_code == 401
+
+
+def test_when_dynamodb_cannot_say_whether_it_is_required_the_answer_is_503_not_a_token(
+    client, repos, alice, login, clock
+):
+    tokens = login(alice)
+    require_mfa(repos)
+    repos.tenant_cache.clear()  # a fresh process: nothing known about the tenant yet
+    tenant_key = {"S": "TENANT#acme"}
+
+    def fail_tenant_reads(params, **_):
+        if params.get("Key", {}).get("pk") == tenant_key:
+            raise repos.db.client.exceptions.ProvisionedThroughputExceededException(
+                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, "GetItem"
+            )
+
+    events = repos.db.client.meta.events
+    events.register("before-parameter-build.dynamodb.GetItem", fail_tenant_reads)
+    try:
+        answer = client.post(REFRESH, headers=bearer(tokens["refresh_token"]))
+    finally:
+        events.unregister("before-parameter-build.dynamodb.GetItem", fail_tenant_reads)
+    assert_error(answer, 503, "unavailable")
+    assert "access_token" not in answer.get_data(as_text=True)

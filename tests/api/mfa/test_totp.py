@@ -79,6 +79,12 @@ def test_a_recovery_code_works_once(client, repos, alice, headers, clock):
 def test_users_without_totp_log_in_as_before_and_otp_is_ignored_for_them(client, alice):
     assert log_in(client, alice).status_code == 200
     assert log_in(client, alice, otp="123456").status_code == 200
+    assert log_in(client, alice, otp="").status_code == 200  # a form that always sends the field
+
+
+def test_an_empty_otp_is_no_code(client, alice, headers, clock):
+    enrol(client, headers, clock)
+    assert_error(log_in(client, alice, otp=""), 401, "mfa_required")
 
 
 def test_failed_codes_count_in_the_login_limits_and_mfa_required_does_not(client, alice, headers, clock):

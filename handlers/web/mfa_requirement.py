@@ -1,0 +1,39 @@
+"""An organisation's two-factor requirement at the API: no new token for a user who has not turned it on.
+
+The API cannot enrol someone it will not give a token to, so the answer sends them to the
+dashboard's two-factor page. Access tokens already issued live out their 15 minutes; API keys are the
+organisation's, revoked by an admin, and never asked for a code.
+"""
+
+from __future__ import annotations
+
+from handlers.web.context import repositories
+from handlers.web.errors import MFA_ENROLLMENT_REQUIRED, Forbidden
+from models.store.errors import NotFound
+from models.users import User
+
+ENROL_IN_DASHBOARD = (
+    "Your organisation requires two-factor authentication: turn it on in the dashboard"
+    " (Settings → Account → Two-factor), then log in again"
+)
+
+
+def refuse_tokens_until_enrolled(user: User, *, read_fresh: bool = False) -> None:
+    """403 ``mfa_enrollment_required`` when ``user`` has no two-factor and their tenant requires it.
+
+    ``read_fresh`` (a login: the slow path) reads the tenant strongly consistently, so a ``tenants
+    set-mfa`` applies to the next login at once; otherwise the per-process cache answers (at most a
+    minute old, and already read by the rate limiter for this tenant: no DynamoDB call).
+    """
+    if user.mfa_enabled:
+        return
+    repos = repositories()
+    if read_fresh:
+        try:
+            required = repos.tenants.get(user.tenant_id, consistent=True).mfa_required
+        except NotFound:  # no tenant item, so no requirement (every user's tenant exists)
+            required = False
+    else:
+        required = repos.tenant_cache.requires_mfa(user.tenant_id)
+    if required:
+        raise Forbidden(ENROL_IN_DASHBOARD, code=MFA_ENROLLMENT_REQUIRED)
