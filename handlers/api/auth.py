@@ -6,7 +6,13 @@ from flask import Blueprint, Response, request
 
 from handlers.api.auth_schemas import AccessToken, LoginRequest, TokenPair
 from handlers.ratelimit import login_limits, slow_down_if_targeted
-from handlers.web.audit import audit_event, login_succeeded, record_login, recovery_code_used, user_actor
+from handlers.web.audit import (
+    audit_event,
+    login_succeeded,
+    own_account_event,
+    record_login,
+    recovery_code_used,
+)
 from handlers.web.context import repositories, request_state
 from handlers.web.endpoint import BEARER, endpoint, json_response
 from handlers.web.errors import MFA_REQUIRED, Unauthorized
@@ -105,12 +111,6 @@ def logout_all() -> Response:
     user = caller_account()
     request_state().log_tenant = user.tenant_id
     auth = "refresh_token" if presented_token_type() == "refresh" else "jwt"
-    event = audit_event(
-        "auth.logout_all",
-        tenant_id=user.tenant_id,
-        actor=user_actor(user, auth),
-        target_type="user",
-        target_id=user.user_id,
-    )
+    event = own_account_event("auth.logout_all", user, auth=auth)
     repositories().users.end_sessions(user, audit=[event])
     return Response(status=204, headers=NO_STORE)

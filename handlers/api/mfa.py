@@ -12,7 +12,7 @@ from flask import Blueprint, Response
 from handlers.api.mfa_schemas import RecoveryCodes, TotpConfirmRequest, TotpDisableRequest, TotpEnrolment
 from handlers.api.passwords import callers_username
 from handlers.ratelimit import login_limits, slow_down_if_targeted
-from handlers.web.audit import audit_event, user_actor
+from handlers.web.audit import own_account_event
 from handlers.web.context import repositories
 from handlers.web.endpoint import BEARER, endpoint, json_response
 from handlers.web.errors import InvalidRequest, ResourceConflict, Unauthorized
@@ -30,9 +30,7 @@ REAUTHENTICATION_FAILED = "The password or the code is wrong"
 
 
 def _event(action: str, user: User) -> AuditEvent:
-    return audit_event(
-        action, tenant_id=user.tenant_id, actor=user_actor(user, "jwt"), target_type="user", target_id=user.user_id
-    )
+    return own_account_event(action, user, auth="jwt", via="api")
 
 
 @bp.post("/totp")

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from handlers.dashboard.session import session_user
 from handlers.dashboard.views import home_url, settings_page
 from handlers.ratelimit import login_limits, slow_down_if_targeted
-from handlers.web.audit import audit_event, user_actor
+from handlers.web.audit import own_account_event
 from handlers.web.context import repositories
 from models.audit_record import AuditEvent
 from models.mfa import UndecryptableSecret
@@ -131,11 +131,4 @@ def _setup_page(user: User, enrolment: Enrolment | None, error: str | None = Non
 
 
 def _event(action: str, user: User) -> AuditEvent:
-    return audit_event(
-        action,
-        tenant_id=user.tenant_id,
-        actor=user_actor(user, "session"),
-        target_type="user",
-        target_id=user.user_id,
-        details={"via": "dashboard"},
-    )
+    return own_account_event(action, user, auth="session", via="dashboard")

@@ -27,7 +27,7 @@ from handlers.dashboard.session import (
     start_session,
 )
 from handlers.ratelimit import login_limits, slow_down_if_targeted
-from handlers.web.audit import audit_event, record_login, user_actor
+from handlers.web.audit import own_account_event, record_login
 from handlers.web.context import repositories, request_state
 from handlers.web.principal import current_principal
 from models.accounts.credentials import BAD_CREDENTIALS, check_login
@@ -198,14 +198,7 @@ def sign_out_everywhere() -> BaseResponse:
 
 
 def _signed_out(user: User, action: str) -> AuditEvent:
-    return audit_event(
-        action,
-        tenant_id=user.tenant_id,
-        actor=user_actor(user, "session"),
-        target_type="user",
-        target_id=user.user_id,
-        details={"via": "dashboard"},
-    )
+    return own_account_event(action, user, auth="session", via="dashboard")
 
 
 def home_url(user: User) -> str:

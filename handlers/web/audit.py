@@ -84,16 +84,21 @@ def key_revoked(key: ApiKey) -> AuditEvent:
     return audit_event("api_key.revoked", target_type="api_key", target_id=key.key_id, details={"name": key.name})
 
 
-def password_changed(user: User, *, via: str) -> AuditEvent:
-    """``user.password_changed`` by ``user`` themselves (``via``: api, dashboard)."""
+def own_account_event(action: str, user: User, *, auth: str, via: str | None = None) -> AuditEvent:
+    """An event ``user`` caused on their own account, acting by ``auth``; ``via`` (api, dashboard) in its details."""
     return audit_event(
-        "user.password_changed",
+        action,
         tenant_id=user.tenant_id,
-        actor=user_actor(user, "jwt" if via == "api" else "session"),
+        actor=user_actor(user, auth),
         target_type="user",
         target_id=user.user_id,
-        details={"via": via},
+        details={"via": via} if via else None,
     )
+
+
+def password_changed(user: User, *, via: str) -> AuditEvent:
+    """``user.password_changed`` by ``user`` themselves (``via``: api, dashboard)."""
+    return own_account_event("user.password_changed", user, auth="jwt" if via == "api" else "session", via=via)
 
 
 def user_actor(user: User, auth: str) -> Actor:
@@ -108,26 +113,12 @@ def request_origin() -> Origin:
 
 def recovery_code_used(user: User, *, via: str) -> AuditEvent:
     """``mfa.recovery_code_used`` for ``user``'s login (``via``: api, dashboard), written with the code's removal."""
-    return audit_event(
-        "mfa.recovery_code_used",
-        tenant_id=user.tenant_id,
-        actor=user_actor(user, "password"),
-        target_type="user",
-        target_id=user.user_id,
-        details={"via": via},
-    )
+    return own_account_event("mfa.recovery_code_used", user, auth="password", via=via)
 
 
 def login_succeeded(user: User, *, via: str) -> AuditEvent:
     """``auth.login_succeeded`` for ``user`` (``via``: api, dashboard); a two-factor login writes it with its code."""
-    return audit_event(
-        "auth.login_succeeded",
-        tenant_id=user.tenant_id,
-        actor=user_actor(user, "password"),
-        target_type="user",
-        target_id=user.user_id,
-        details={"via": via},
-    )
+    return own_account_event("auth.login_succeeded", user, auth="password", via=via)
 
 
 def record_login(user: User, attempted: str, *, succeeded: bool, via: str) -> None:
