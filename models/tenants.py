@@ -73,31 +73,26 @@ class TenantRepository:
 
     def set_rate_limit(self, tenant_id: str, rate_limit: int, audit: Sequence[AuditEvent] = ()) -> Tenant:
         """Change a tenant's requests-per-minute figure (with ``audit``, in one transaction); NotFound if none."""
-        tenant = self.get(tenant_id)
-        update = {
-            "TableName": self._table,
-            "Key": to_item(tenant_key(tenant_id)),
-            "UpdateExpression": "SET rate_limit = :limit",
-            "ConditionExpression": "attribute_exists(pk)",
-            "ExpressionAttributeValues": to_item({":limit": rate_limit}),
-        }
-        if not write_with_audit(self._db, "Update", update, audit):
-            raise NotFound("tenant not found")
-        return replace(tenant, rate_limit=rate_limit)
+        return self._set(tenant_id, "rate_limit", rate_limit, audit)
 
     def set_mfa_required(self, tenant_id: str, required: bool, audit: Sequence[AuditEvent] = ()) -> Tenant:
         """Require two-factor authentication of every user of a tenant, or make it optional; NotFound if none."""
+        return self._set(tenant_id, "mfa_required", required, audit)
+
+    def _set(self, tenant_id: str, attribute: str, value: Any, audit: Sequence[AuditEvent]) -> Tenant:
+        # One setting of an existing tenant, with its audit events in the same transaction.
         tenant = self.get(tenant_id)
         update = {
             "TableName": self._table,
             "Key": to_item(tenant_key(tenant_id)),
-            "UpdateExpression": "SET mfa_required = :required",
+            "UpdateExpression": "SET #attribute = :value",
             "ConditionExpression": "attribute_exists(pk)",
-            "ExpressionAttributeValues": to_item({":required": required}),
+            "ExpressionAttributeNames": {"#attribute": attribute},
+            "ExpressionAttributeValues": to_item({":value": value}),
         }
         if not write_with_audit(self._db, "Update", update, audit):
             raise NotFound("tenant not found")
-        return replace(tenant, mfa_required=required)
+        return replace(tenant, **{attribute: value})
 
 
 def _tenant(values: dict[str, Any]) -> Tenant:

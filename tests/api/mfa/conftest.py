@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import pytest
 from flask.testing import FlaskClient
 
 from models.clock import FrozenClock
 from models.mfa import STEP_SECONDS, code_at, time_step
+from tests.conftest import bearer
+
+
+@pytest.fixture
+def alice(make_user):
+    """A member of acme, the user these tests turn two-factor on for."""
+    return make_user("alice", role="member")
+
+
+@pytest.fixture
+def headers(alice, login) -> dict[str, str]:
+    """Alice's access token, as a header."""
+    return bearer(login(alice)["access_token"])
 
 
 def now_code(secret: str, clock: FrozenClock) -> str:

@@ -7,8 +7,6 @@ service's clock past that minute instead of waiting.
 
 from __future__ import annotations
 
-import pytest
-
 from tests.api.mfa.conftest import enrol, now_code
 from tests.conftest import api_key, assert_error, bearer
 
@@ -16,11 +14,6 @@ LOGIN = "/api/v1/auth/login"
 REFRESH = "/api/v1/auth/refresh"
 # The tenant cache's lifetime (models/tenants.py), and a second more.
 PAST_THE_CACHE = 61
-
-
-@pytest.fixture
-def alice(make_user):
-    return make_user("alice", role="member")
 
 
 def require_mfa(repos, tenant: str = "acme", required: bool = True) -> None:

@@ -4,23 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from models.mfa import STEP_SECONDS, code_at, time_step
 from tests.api.mfa.conftest import enrol, now_code
-from tests.conftest import assert_error, bearer
+from tests.conftest import assert_error
 
 LOGIN = "/api/v1/auth/login"
-
-
-@pytest.fixture
-def alice(make_user):
-    return make_user("alice", role="member")
-
-
-@pytest.fixture
-def headers(alice, login) -> dict[str, str]:
-    return bearer(login(alice)["access_token"])
 
 
 def log_in(client, alice, **extra: Any):

@@ -11,20 +11,10 @@ import logging
 import pytest
 
 from tests.api.mfa.conftest import enrol, now_code
-from tests.conftest import assert_error, bearer, repositories_of
+from tests.conftest import assert_error, repositories_of
 
 LOGIN = "/api/v1/auth/login"
 NEW_KEY = "a new MFA_ENCRYPTION_KEY, at least 32 bytes long"
-
-
-@pytest.fixture
-def alice(make_user):
-    return make_user("alice", role="member")
-
-
-@pytest.fixture
-def headers(alice, login) -> dict[str, str]:
-    return bearer(login(alice)["access_token"])
 
 
 @pytest.fixture
