@@ -8,22 +8,19 @@ from handlers.api.auth_schemas import AccessToken, LoginRequest, TokenPair
 from handlers.ratelimit import login_limits, slow_down_if_targeted
 from handlers.web.audit import (
     audit_event,
-    login_succeeded,
     own_account_event,
     record_login,
-    recovery_code_used,
 )
 from handlers.web.context import repositories, request_state
 from handlers.web.endpoint import BEARER, endpoint, json_response
 from handlers.web.errors import MFA_REQUIRED, Unauthorized
-from handlers.web.mfa_requirement import refuse_tokens_until_enrolled
 from handlers.web.principal import caller_account, presented_token_type, refresh_token_account, refresh_token_claims
 from handlers.web.schemas import ErrorEnvelope
+from handlers.web.second_factor import refuse_tokens_until_enrolled, sign_in_with_code
 from handlers.web.security_headers import NO_STORE
 from handlers.web.tokens import access_token_for
 from models.accounts.credentials import BAD_CREDENTIALS, check_login
 from models.audit_record import Actor
-from models.mfa_repository import InvalidCode
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
 
@@ -53,16 +50,8 @@ def login(body: LoginRequest) -> Response:
         # Only now, the password verified: to anyone without it the answer is the same as for a wrong one.
         if body.otp is None:
             raise Unauthorized("A one-time code is required: send it as otp", code=MFA_REQUIRED)
-        try:
-            repositories().mfa.use_code(
-                user,
-                body.otp,
-                audit=[login_succeeded(user, via="api")],  # recorded in the code's own write
-                recovery_audit=[recovery_code_used(user, via="api")],
-            )
-        except InvalidCode as exc:
-            record_login(user, body.username, succeeded=False, via="api")
-            raise Unauthorized(BAD_CREDENTIALS, code="invalid_credentials") from exc
+        if sign_in_with_code(user, body.username, body.otp, via="api") is None:
+            raise Unauthorized(BAD_CREDENTIALS, code="invalid_credentials")
     else:
         # Also only after the password: a wrong one is a 401 whatever the tenant requires.
         refuse_tokens_until_enrolled(user, read_fresh=True)

@@ -15,9 +15,9 @@ from handlers.web.audit import audit_event, password_changed
 from handlers.web.context import repositories
 from handlers.web.endpoint import BEARER, endpoint, json_response
 from handlers.web.errors import InvalidRequest, Unauthorized
-from handlers.web.mfa_requirement import refuse_tokens_until_enrolled
 from handlers.web.principal import access_token_account, current_principal, own_account_required, require_permission
 from handlers.web.schemas import ErrorEnvelope
+from handlers.web.second_factor import refuse_tokens_until_enrolled
 from handlers.web.security_headers import NO_STORE
 from models.accounts import password_change
 from models.accounts.password_change import SamePassword, WrongCurrentPassword

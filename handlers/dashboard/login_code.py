@@ -23,10 +23,10 @@ from handlers.dashboard.session import (
 )
 from handlers.dashboard.views import home_url
 from handlers.ratelimit import login_limits, slow_down_if_targeted
-from handlers.web.audit import login_succeeded, record_login, recovery_code_used
 from handlers.web.context import repositories, request_state
+from handlers.web.second_factor import sign_in_with_code
 from models.accounts.credentials import active_account
-from models.mfa_repository import RECOVERY_CODE, InvalidCode
+from models.mfa_repository import RECOVERY_CODE
 
 bp = Blueprint("login_code", __name__, url_prefix="/login/code")
 
@@ -65,15 +65,8 @@ def check_code() -> BaseResponse:
     code = request.form.get("code", "").strip()
     if not code or len(code) > MAX_CODE_LENGTH:
         return _code_page(pending, "Enter the 6-digit code from your authenticator app, or a recovery code.", 400)
-    try:
-        kind = repos.mfa.use_code(
-            user,
-            code,
-            audit=[login_succeeded(user, via="dashboard")],  # recorded in the code's own write
-            recovery_audit=[recovery_code_used(user, via="dashboard")],
-        )
-    except InvalidCode:
-        record_login(user, pending.username, succeeded=False, via="dashboard")
+    kind = sign_in_with_code(user, pending.username, code, via="dashboard")
+    if kind is None:
         return _code_page(pending, WRONG_CODE, 401)  # a 401 counts as a failed login in the limits
     start_session(user)
     if kind == RECOVERY_CODE:
