@@ -24,7 +24,7 @@ from models.audit_record import Actor, AuditEvent, Origin
 from models.passwords import hash_password, verify_password
 from models.store.errors import Conflict, NotFound, StoreUnavailable
 from models.store.tables import create_tables
-from models.tenants import DEFAULT_RATE_LIMIT
+from models.tenants import DEFAULT_RATE_LIMIT, Tenant
 from models.users import User
 
 db_cli = AppGroup("db", help="DynamoDB tables.")
@@ -102,13 +102,7 @@ def tenants_set_limit(name: str, limit: int) -> None:
     repos = repositories()
     try:
         before = repos.tenants.get(name.strip().lower())
-        event = cli_event(
-            before.tenant_id,
-            "tenant.rate_limit_changed",
-            target_type="tenant",
-            target_id=before.tenant_id,
-            details={"from": before.rate_limit, "to": limit},
-        )
+        event = tenant_setting_changed(before, "tenant.rate_limit_changed", before.rate_limit, limit)
         tenant = repos.tenants.set_rate_limit(before.tenant_id, limit, audit=[event])
     except NotFound:
         fail(f"no tenant named {name!r}")
@@ -125,13 +119,8 @@ def tenants_set_mfa(name: str, requirement: str) -> None:
     required = requirement == REQUIRED
     try:
         before = repos.tenants.get(name.strip().lower())
-        event = cli_event(
-            before.tenant_id,
-            "tenant.mfa_requirement_changed",
-            target_type="tenant",
-            target_id=before.tenant_id,
-            details={"from": _mfa_requirement(before.mfa_required), "to": requirement},
-        )
+        was = _mfa_requirement(before.mfa_required)
+        event = tenant_setting_changed(before, "tenant.mfa_requirement_changed", was, requirement)
         tenant = repos.tenants.set_mfa_required(before.tenant_id, required, audit=[event])
     except NotFound:
         fail(f"no tenant named {name!r}")
@@ -164,6 +153,12 @@ def cli_event(tenant_id: str, action: str, **fields: Any) -> AuditEvent:
     return repositories().audit.event(
         tenant_id, action, Actor(username=f"cli:{operator}", auth="cli"), Origin(), **fields
     )
+
+
+def tenant_setting_changed(tenant: Tenant, action: str, was: object, becomes: object) -> AuditEvent:
+    """The operator's audit event for one setting of ``tenant`` changing from ``was`` to ``becomes``."""
+    details = {"from": was, "to": becomes}
+    return cli_event(tenant.tenant_id, action, target_type="tenant", target_id=tenant.tenant_id, details=details)
 
 
 def create_user(tenant_name: str, username: str, password: str, role: str, password_file: Path | None = None) -> User:
