@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 
 from handlers.dashboard.session import SECOND_STEP_SECONDS
 from models.mfa import STEP_SECONDS, code_at, time_step
+from tests.api.mfa.conftest import now_code
 from tests.conftest import PASSWORD, dashboard_login, repositories_of
 from tests.dashboard.test_dashboard_pages import field, page
 
@@ -23,10 +24,6 @@ CODE_STEP = "/dashboard/login/code"
 @pytest.fixture
 def alice(make_user):
     return make_user("alice", role="member")
-
-
-def now_code(secret: str, clock) -> str:
-    return code_at(secret, time_step(clock.now()))
 
 
 def csrf_of(client: FlaskClient, path: str = SETTINGS) -> str:

@@ -14,6 +14,7 @@ from models.store.dynamo import read_item
 from models.store.errors import Conflict
 from models.store.item_keys import user_key
 from models.store.tables import ACCOUNTS
+from tests.api.mfa.conftest import now_code
 
 pytestmark = pytest.mark.dynamodb_local
 
@@ -39,13 +40,9 @@ def stored(repos, user) -> dict:
     return read_item(repos.db, repos.db.table_name(ACCOUNTS.name), user_key(user.username)) or {}
 
 
-def current_code(secret: str, clock: FrozenClock) -> str:
-    return code_at(secret, time_step(clock.now()))
-
-
 def enrol(repos, user, clock) -> tuple[str, list[str]]:
     secret = repos.mfa.start_enrolment(user).secret
-    return secret, repos.mfa.confirm(user, current_code(secret, clock), audit=[event(repos, user, "mfa.enabled")])
+    return secret, repos.mfa.confirm(user, now_code(secret, clock), audit=[event(repos, user, "mfa.enabled")])
 
 
 def actions(repos, user) -> list[str]:
@@ -91,26 +88,26 @@ def test_a_restarted_enrolment_replaces_the_pending_secret(repos, user, frozen):
     first = repos.mfa.start_enrolment(user).secret
     second = repos.mfa.start_enrolment(user).secret
     with pytest.raises(InvalidCode):
-        repos.mfa.confirm(user, current_code(first, frozen))
-    assert len(repos.mfa.confirm(user, current_code(second, frozen))) == 10
+        repos.mfa.confirm(user, now_code(first, frozen))
+    assert len(repos.mfa.confirm(user, now_code(second, frozen))) == 10
 
 
 def test_a_totp_code_is_accepted_once_per_step(repos, user, frozen):
     secret, _ = enrol(repos, user, frozen)
     frozen.advance(STEP_SECONDS)
-    code = current_code(secret, frozen)
+    code = now_code(secret, frozen)
     assert repos.mfa.use_code(repos.users.reload(user), code) == TOTP
     with pytest.raises(InvalidCode):
         repos.mfa.use_code(repos.users.reload(user), code)
     frozen.advance(STEP_SECONDS)
-    assert repos.mfa.use_code(repos.users.reload(user), current_code(secret, frozen)) == TOTP
+    assert repos.mfa.use_code(repos.users.reload(user), now_code(secret, frozen)) == TOTP
 
 
 def test_two_uses_of_one_code_racing_from_the_same_read_admit_only_one(repos, user, frozen):
     secret, _ = enrol(repos, user, frozen)
     frozen.advance(STEP_SECONDS)
     seen = repos.users.reload(user)  # both requests read the user before either wrote
-    code = current_code(secret, frozen)
+    code = now_code(secret, frozen)
     assert repos.mfa.use_code(seen, code) == TOTP
     with pytest.raises(InvalidCode):
         repos.mfa.use_code(seen, code)  # passes the check in memory, refused by the write's condition
@@ -132,16 +129,16 @@ def test_a_recovery_code_works_once_and_is_audited(repos, user, frozen):
 def test_codes_are_refused_when_two_factor_is_off(repos, user, frozen):
     secret = repos.mfa.start_enrolment(user).secret
     with pytest.raises(InvalidCode):
-        repos.mfa.use_code(repos.users.reload(user), current_code(secret, frozen))
+        repos.mfa.use_code(repos.users.reload(user), now_code(secret, frozen))
 
 
 def test_disabling_needs_a_valid_code_and_removes_the_secret_and_the_recovery_codes(repos, user, frozen):
     secret, codes = enrol(repos, user, frozen)
     frozen.advance(STEP_SECONDS)
     with pytest.raises(InvalidCode):
-        repos.mfa.disable(user, "000000" if current_code(secret, frozen) != "000000" else "111111")
+        repos.mfa.disable(user, "000000" if now_code(secret, frozen) != "000000" else "111111")
     assert repos.users.reload(user).mfa_enabled
-    repos.mfa.disable(user, current_code(secret, frozen), audit=[event(repos, user, "mfa.disabled")])
+    repos.mfa.disable(user, now_code(secret, frozen), audit=[event(repos, user, "mfa.disabled")])
     item = stored(repos, user)
     assert item["mfa_enabled"] is False
     assert not {"mfa_secret", "mfa_recovery", "mfa_pending_secret"} & set(item)
